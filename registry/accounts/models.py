@@ -1,0 +1,80 @@
+"""User accounts and the role and scope each one acts in."""
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from registry.core.db import db, enum_type, utcnow
+from registry.organizations.models import Agency, TrainingInstitution
+from registry.reference.models import County
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    COUNTY = "county"
+    AGENCY = "agency"
+    INSTITUTION = "institution"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    "admin": "市人社局管理员",
+    "county": "县区人社部门",
+    "agency": "评价机构",
+    "institution": "培训机构",
+}
+
+
+class User(UserMixin, db.Model):
+    """用户 — a person who signs in, with one role and the county, agency or institution it is scoped to."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(60), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    county_code: Mapped[str | None] = mapped_column(sa.ForeignKey("counties.code"))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("training_institutions.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    county: Mapped[County | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    institution: Mapped[TrainingInstitution | None] = relationship()
+
+    __table_args__ = (
+        # Each role is bound to exactly the organisation its scope rule needs.
+        sa.CheckConstraint(
+            "(role = 'admin' AND county_code IS NULL AND agency_id IS NULL AND institution_id IS NULL)"
+            " OR (role = 'county' AND county_code IS NOT NULL AND agency_id IS NULL AND institution_id IS NULL)"
+            " OR (role = 'agency' AND agency_id IS NOT NULL AND institution_id IS NULL)"
+            " OR (role = 'institution' AND institution_id IS NOT NULL AND agency_id IS NULL)",
+            name="role_scope",
+        ),
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def scope_label(self) -> str:
+        if self.role is Role.COUNTY and self.county:
+            return self.county.name
+        if self.role is Role.AGENCY and self.agency:
+            return self.agency.name
+        if self.role is Role.INSTITUTION and self.institution:
+            return self.institution.name
+        return "开封市"

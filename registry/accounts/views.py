@@ -1,0 +1,89 @@
+"""Sign-in, sign-out and the administrator's user pages."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from registry.accounts import operations
+from registry.accounts.access import admin_required, any_role_required
+from registry.accounts.forms import LoginForm, UserForm
+from registry.accounts.models import Role, User
+from registry.core.db import db
+from registry.core.forms import submit
+from registry.core.listing import paginate
+from registry.reference.queries import county_choices
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = operations.authenticate(form.username.data.strip(), form.password.data)
+        db.session.commit()
+        if user:
+            login_user(user)
+            flash(f"欢迎，{user.display_name or user.username}。", "success")
+            return redirect(url_for("core.index"))
+        form.password.errors.append("用户名或密码不正确")
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@any_role_required
+def logout():
+    operations.record_logout(current_user)
+    db.session.commit()
+    logout_user()
+    flash("已退出登录。", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/admin/users")
+@admin_required
+def list_users():
+    statement = sa.select(User)
+    if query := request.args.get("q", "").strip():
+        statement = statement.where(sa.or_(User.username.contains(query), User.display_name.contains(query)))
+    if role := request.args.get("role"):
+        statement = statement.where(User.role == role)
+    columns = {"username": User.username, "role": User.role, "created_at": User.created_at}
+    page, sorting = paginate(statement, columns, default="username")
+    return render_template("accounts/users.html", page=page, sorting=sorting, roles=Role)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def create_user():
+    form = _user_form()
+    if form.validate_on_submit() and submit(form, lambda: operations.create_user(
+        current_user, form.username.data, form.password.data or "", Role(form.role.data),
+        form.county_code.data or None, form.organization_id.data, form.display_name.data or "",
+    )):
+        flash("用户已创建。", "success")
+        return redirect(url_for("accounts.list_users"))
+    return render_template("form_page.html", form=form, title="新建用户", cancel_url=url_for("accounts.list_users"))
+
+
+@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = _user_form(obj=user)
+    form.username.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.organization_id.data = user.agency_id or user.institution_id
+    if form.validate_on_submit() and submit(form, lambda: operations.update_user(
+        current_user, user, Role(form.role.data), form.county_code.data or None, form.organization_id.data,
+        form.display_name.data or "", form.is_active.data, form.password.data or None,
+    )):
+        flash("用户已更新。", "success")
+        return redirect(url_for("accounts.list_users"))
+    return render_template("form_page.html", form=form, title=f"编辑用户 {user.username}",
+                           cancel_url=url_for("accounts.list_users"))
+
+
+def _user_form(**kwargs) -> UserForm:
+    form = UserForm(**kwargs)
+    form.county_code.choices = [("", "（不适用）"), *county_choices()]
+    return form

@@ -1,0 +1,113 @@
+"""The application factory."""
+import logging
+
+from flask import Flask, render_template, request
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from registry.core.audit import client_address
+from registry.core.config import PROJECT_ROOT, load_config
+from registry.core.db import db
+
+csrf = CSRFProtect()
+migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "warning"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = load_config() | (config or {})
+    app = Flask(
+        "registry",
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.json.ensure_ascii = False
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _register_protection(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_pages(app)
+    from registry.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every table must be known to the metadata before Alembic compares it with the database."""
+    import registry.accounts.models
+    import registry.assessment.models
+    import registry.certificates.models
+    import registry.core.audit
+    import registry.organizations.models
+    import registry.people.models
+    import registry.reference.models
+    import registry.training.models  # noqa: F401
+
+
+def _register_protection(app: Flask) -> None:
+    from registry.people.protection import DocumentProtector
+
+    app.extensions["document_protector"] = DocumentProtector(app.config["DATA_KEY"])
+
+
+def _register_blueprints(app: Flask) -> None:
+    from registry.accounts.views import bp as accounts_bp
+    from registry.core.views import bp as core_bp
+    from registry.organizations.views import bp as organizations_bp
+    from registry.reference.views import bp as reference_bp
+
+    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from registry.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user and user.is_active else None
+
+    @app.before_request
+    def remember_client_address() -> None:
+        client_address.set(request.remote_addr)
+
+    @app.context_processor
+    def navigation():
+        from registry.core.navigation import menu_for
+
+        return {"menu_for": menu_for}
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: "请求有误。",
+        403: "您没有权限访问此页面。",
+        404: "页面不存在，或不在您的管理范围内。",
+        413: "上传的文件太大。",
+        500: "服务器内部错误，请稍后再试。",
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if isinstance(error, CSRFError):
+            return render_template("errors.html", code=400, message="表单已过期或缺少安全令牌（CSRF），请刷新页面后重试。"), 400
+        if code == 500:
+            db.session.rollback()
+        return render_template("errors.html", code=code, message=messages.get(code, "请求无法完成。")), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+    app.register_error_handler(CSRFError, render_error)

@@ -1,0 +1,97 @@
+"""Assessment batches (认定批次), their results, and the per-prefix serial counters for certificate numbers."""
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.db import db, enum_type, utcnow
+from registry.organizations.models import Agency
+from registry.people.models import Person
+from registry.reference.models import County, Occupation
+from registry.training.models import TrainingClass
+
+
+class BatchStatus(enum.StrEnum):
+    PLANNED = "planned"
+    RESULTS_ENTERED = "results_entered"
+    APPROVED = "approved"
+    ISSUED = "issued"
+
+    @property
+    def label(self) -> str:
+        return {"planned": "计划中", "results_entered": "已录入成绩", "approved": "已审核", "issued": "已发证"}[
+            self.value
+        ]
+
+
+class AssessmentBatch(db.Model):
+    """认定批次 — one skills-level recognition session of an agency for one occupation and level."""
+
+    __tablename__ = "assessment_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    occupation_id: Mapped[int] = mapped_column(sa.ForeignKey("occupations.id"))
+    work_type: Mapped[str | None] = mapped_column(sa.String(60))
+    level: Mapped[int]
+    assessed_on: Mapped[date]
+    assessed_until: Mapped[date | None]
+    county_code: Mapped[str] = mapped_column(sa.ForeignKey("counties.code"))
+    training_class_id: Mapped[int | None] = mapped_column(sa.ForeignKey("training_classes.id"))
+    status: Mapped[BatchStatus] = mapped_column(enum_type(BatchStatus), default=BatchStatus.PLANNED)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    agency: Mapped[Agency] = relationship()
+    occupation: Mapped[Occupation] = relationship()
+    county: Mapped[County] = relationship()
+    training_class: Mapped[TrainingClass | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_digit"),
+        sa.CheckConstraint("assessed_until IS NULL OR assessed_until >= assessed_on", name="date_order"),
+    )
+
+
+class AssessmentResult(db.Model):
+    """认定成绩 — one candidate's scores in a batch; pass/fail follows the configured pass marks."""
+
+    __tablename__ = "assessment_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment_batches.id"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id"), index=True)
+    theory_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    practical_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    # 综合评审 — only for 二级 and 一级.
+    review_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    is_passed: Mapped[bool] = mapped_column(default=False)
+    remarks: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    batch: Mapped[AssessmentBatch] = relationship()
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("batch_id", "person_id"),
+        sa.CheckConstraint(
+            "(theory_score IS NULL OR theory_score BETWEEN 0 AND 100)"
+            " AND (practical_score IS NULL OR practical_score BETWEEN 0 AND 100)"
+            " AND (review_score IS NULL OR review_score BETWEEN 0 AND 100)",
+            name="score_range",
+        ),
+    )
+
+
+class CertificateSerial(db.Model):
+    """证书流水号 — the last serial used per (agency, year, level); incremented under a row lock at issue."""
+
+    __tablename__ = "certificate_serials"
+
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(primary_key=True)
+    last_serial: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,87 @@
+"""Certificates: issued by the registry or imported from before it existed."""
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.accounts.models import User
+from registry.assessment.models import AssessmentBatch, AssessmentResult
+from registry.core.db import db, enum_type, utcnow
+from registry.organizations.models import Agency
+from registry.people.models import Person
+from registry.reference.models import Occupation
+
+
+class CertificateKind(enum.StrEnum):
+    SKILL_LEVEL = "skill_level"
+    QUALIFICATION = "qualification"
+    SPECIAL_PROFICIENCY = "special_proficiency"
+    SPECIAL_OPERATION = "special_operation"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "skill_level": "职业技能等级证书",
+            "qualification": "职业资格证书",
+            "special_proficiency": "专项职业能力证书",
+            "special_operation": "特种作业操作证",
+            "other": "其他证书",
+        }[self.value]
+
+
+class CertificateStatus(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+    @property
+    def label(self) -> str:
+        return {"valid": "有效", "revoked": "已撤销", "superseded": "已更正（被替代）"}[self.value]
+
+
+class Certificate(db.Model):
+    """证书 — a certificate held by a person; its printed fields are frozen in `snapshot` at issue."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[CertificateKind] = mapped_column(enum_type(CertificateKind), default=CertificateKind.SKILL_LEVEL)
+    status: Mapped[CertificateStatus] = mapped_column(enum_type(CertificateStatus), default=CertificateStatus.VALID)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id"), index=True)
+    # Imported history may name an issuer outside the registry: agency_id is then empty.
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessment_batches.id"), index=True)
+    result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessment_results.id"), unique=True)
+    occupation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("occupations.id"))
+    level: Mapped[int | None]
+    issued_on: Mapped[date]
+    snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    is_imported: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revocation_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    batch: Mapped[AssessmentBatch | None] = relationship()
+    result: Mapped[AssessmentResult | None] = relationship()
+    occupation: Mapped[Occupation | None] = relationship()
+    revoked_by: Mapped[User | None] = relationship()
+    superseded_by: Mapped["Certificate | None"] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("number", "kind"),
+        sa.CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_digit"),
+        sa.CheckConstraint(
+            "(status = 'revoked') = (revocation_reason IS NOT NULL AND revoked_at IS NOT NULL)",
+            name="revocation_complete",
+        ),
+        sa.CheckConstraint("(status = 'superseded') = (superseded_by_id IS NOT NULL)", name="supersession_complete"),
+    )

@@ -1,0 +1,59 @@
+"""Configuration from the environment, with development secrets generated into the instance folder."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from registry.people.protection import generate_data_key
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("REGISTRY_INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()
+
+
+def database_url(instance: Path) -> str:
+    url = os.environ.get("REGISTRY_DATABASE_URL") or f"sqlite:///{instance / 'registry.sqlite3'}"
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    # Operators paste libpq-style URLs; SQLAlchemy needs the driver named to pick psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_from_env_or_file(name: str, instance: Path, generate) -> str:
+    """Production sets the variable; development gets a key kept in instance/ so restarts keep sessions and data."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = instance / name.lower()
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = generate()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    log.warning("%s is not set: generated one into %s. Set it in production (docs/DEPLOYMENT.md).", name, path)
+    return value
+
+
+def load_config() -> dict:
+    instance = instance_path()
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance),
+        "SECRET_KEY": secret_from_env_or_file("REGISTRY_SECRET_KEY", instance, lambda: secrets.token_urlsafe(48)),
+        "DATA_KEY": secret_from_env_or_file("REGISTRY_DATA_KEY", instance, generate_data_key),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
+        "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "PER_PAGE": 25,
+    }

@@ -1,0 +1,27 @@
+"""The navigation bar each role sees; an entry appears only once its blueprint is registered."""
+from flask import current_app
+
+from registry.accounts.models import Role
+
+MENUS: dict[Role, list[tuple[str, str]]] = {
+    Role.ADMIN: [
+        ("首页", "core.index"),
+        ("评价机构", "organizations.list_agencies"),
+        ("培训机构", "organizations.list_institutions"),
+        ("职业", "reference.list_occupations"),
+        ("目标", "reference.list_targets"),
+        ("县区", "reference.list_counties"),
+        ("用户", "accounts.list_users"),
+        ("审计日志", "core.audit_log"),
+    ],
+    Role.COUNTY: [("首页", "core.index")],
+    Role.AGENCY: [("首页", "core.index")],
+    Role.INSTITUTION: [("首页", "core.index")],
+}
+
+
+def menu_for(user) -> list[tuple[str, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    endpoints = current_app.view_functions
+    return [(label, endpoint) for label, endpoint in MENUS[user.role] if endpoint in endpoints]
