@@ -50,6 +50,7 @@ def _import_models() -> None:
     import registry.assessment.models
     import registry.certificates.models
     import registry.core.audit
+    import registry.core.import_jobs
     import registry.organizations.models
     import registry.people.models
     import registry.reference.models
@@ -64,11 +65,14 @@ def _register_protection(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
+    from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
     from registry.organizations.views import bp as organizations_bp
     from registry.reference.views import bp as reference_bp
+    from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
+    from registry.training.views import bp as training_bp
 
-    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp):
+    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, training_bp, imports_bp):
         app.register_blueprint(blueprint)
 
 

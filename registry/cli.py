@@ -9,6 +9,7 @@ from registry.accounts.models import Role
 from registry.core.audit import client_address, record_event
 from registry.core.db import db
 from registry.core.errors import InvalidInput
+from registry.transfer import transfer_command
 
 
 @click.command("init-db")
@@ -84,7 +85,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db_command, seed_command, create_user_command, serve_command):
+    for command in (init_db_command, seed_command, create_user_command, serve_command, transfer_command):
         app.cli.add_command(command)
 
 

@@ -23,7 +23,9 @@ def _app_for(database_url: str, instance: Path, **config):
         REGISTRY_SECRET_KEY="test-secret-key",
         REGISTRY_DATA_KEY=TEST_DATA_KEY,
     )
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **config})
+    # A cheap password hash keeps the role × route matrix fast; test_password_is_stored_hashed checks scrypt.
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                       "IMPORTS_INLINE": True, **config})
 
 
 def _migrate_and_seed(app) -> None:
@@ -134,3 +136,122 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+# --- organizations factories ---
+@pytest.fixture
+def make_agency(app):
+    """Create an agency (and its filed scope) through the administrator's operations."""
+    from datetime import date
+
+    from registry.organizations import operations
+    from registry.organizations.models import AgencyStatus, AgencyType
+    from registry.reference.models import Occupation
+
+    counter = iter(range(1, 10_000))
+
+    def as_date(value: date | str | None) -> date | None:
+        # Tests may write dates as ISO strings for brevity.
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+    def factory(name: str | None = None, site_code: str | None = None, county_code: str = "410202",
+                status: AgencyStatus = AgencyStatus.ACTIVE, scopes=(),
+                agency_type: AgencyType = AgencyType.SOCIAL, filed_on: date | str = date(2023, 1, 1),
+                filing_number: str | None = None, ministry_code: str = "0000"):
+        number = next(counter)
+        agency = operations.create_agency(
+            None, name=name or f"测试评价机构{number}", agency_type=agency_type, ministry_code=ministry_code,
+            site_code=site_code or f"{800000 + number}",
+            filing_number=filing_number or f"豫人社认定备〔测试〕{number}号",
+            filed_on=as_date(filed_on), county_code=county_code, status=status,
+        )
+        for occupation_code, work_type, lowest, highest, valid_from, valid_to in scopes:
+            occupation_id = db.session.scalar(
+                sa.select(Occupation.id).where(Occupation.code == occupation_code)
+            )
+            operations.add_scope(None, agency, occupation_id, work_type, lowest, highest, as_date(valid_from),
+                                 as_date(valid_to))
+        db.session.commit()
+        return agency
+
+    return factory
+
+
+@pytest.fixture
+def make_institution(app):
+    """Create a training institution through the administrator's operation, with a valid credit code."""
+    from registry.organizations import operations
+    from registry.organizations.credit_code import credit_code_check_char
+    from registry.organizations.models import InstitutionKind
+
+    counter = iter(range(1, 10_000))
+
+    def factory(name: str | None = None, credit_code: str | None = None, county_code: str = "410202",
+                kind: InstitutionKind = InstitutionKind.PRIVATE_SCHOOL, is_active: bool = True):
+        number = next(counter)
+        if credit_code is None:
+            first17 = f"52410200MJ{number:07d}"
+            credit_code = first17 + credit_code_check_char(first17)
+        institution = operations.create_institution(
+            None, name=name or f"测试培训学校{number}", credit_code=credit_code, kind=kind, county_code=county_code,
+            is_active=is_active,
+        )
+        db.session.commit()
+        return institution
+
+    return factory
+
+
+# --- training factories ---
+@pytest.fixture
+def make_class(app, make_institution):
+    """Create a training class through create_class: a welding class in 杞县 by default."""
+    from datetime import date
+
+    from registry.reference.models import Occupation
+    from registry.training.models import ClassStatus, TrainingType
+    from registry.training.operations import NEXT_STATUS, change_class_status, create_class
+
+    counter = iter(range(1, 10_000))
+
+    def factory(institution=None, actor=None, name: str | None = None, occupation_code: str = "6-18-02-04",
+                county_code: str = "410221", planned_hours: int = 80, starts_on: date = date(2025, 3, 1),
+                ends_on: date = date(2025, 4, 30), status: ClassStatus = ClassStatus.PLANNED, **values):
+        occupation_id = db.session.scalar(sa.select(Occupation.id).where(Occupation.code == occupation_code))
+        if institution is None and getattr(actor, "institution_id", None) is None:
+            institution = make_institution()
+        institution_id = institution.id if institution else None
+        training_class = create_class(actor, **{
+            "institution_id": institution_id, "name": name or f"焊工培训班{next(counter)}",
+            "occupation_id": occupation_id, "work_type": None, "target_level": None,
+            "training_type": TrainingType.EMPLOYMENT, "program_key": None, "is_subsidised": False,
+            "planned_hours": planned_hours, "starts_on": starts_on, "ends_on": ends_on,
+            "county_code": county_code,
+        } | values)
+        # Walk the status forward the way users do, so a class can start out running or finished.
+        while training_class.status is not status:
+            change_class_status(None, training_class, NEXT_STATUS[training_class.status])
+        db.session.commit()
+        return training_class
+
+    return factory
+
+
+@pytest.fixture
+def make_person(app):
+    """Register a person with a valid, distinct resident ID number (杞县 address code by default)."""
+    from registry.people.identity import DocumentType, resident_id_check_char
+    from registry.people.operations import register_person
+
+    counter = iter(range(1, 10_000))
+
+    def factory(name: str | None = None, county_code: str = "410221", key_groups: int = 0,
+                born: str = "19900101", actor=None, **values):
+        number = next(counter)
+        first17 = f"410221{born}{number:03d}"
+        person = register_person(actor, DocumentType.RESIDENT_ID, first17 + resident_id_check_char(first17),
+                                 name or f"学员{number}", county_code, key_groups=key_groups, **values)
+        db.session.commit()
+        return person
+
+    return factory

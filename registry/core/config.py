@@ -54,6 +54,9 @@ def load_config() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
-        "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        # A request may carry a little more than the largest import file (form fields, multipart framing).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)) + 64 * 1024,
+        "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "IMPORT_MAX_ROWS": int(os.environ.get("REGISTRY_IMPORT_MAX_ROWS", 200_000)),
         "PER_PAGE": 25,
     }

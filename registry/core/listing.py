@@ -26,7 +26,7 @@ def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default
     sorting = current_sorting(columns, default)
     column = columns[sorting.key]
     # A tie-breaker on the primary key keeps pages stable when many rows share the sorted value.
-    primary = statement.get_final_froms()[0].primary_key.columns.values()
+    primary = list(statement.get_final_froms()[0].primary_key)
     order = [column.desc() if sorting.descending else column.asc(), *primary]
     page = db.paginate(
         statement.order_by(*order),

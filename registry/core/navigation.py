@@ -8,15 +8,25 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("首页", "core.index"),
         ("评价机构", "organizations.list_agencies"),
         ("培训机构", "organizations.list_institutions"),
+        ("培训班", "training.list_classes"),
+        ("学员", "training.list_trainees"),
         ("职业", "reference.list_occupations"),
         ("目标", "reference.list_targets"),
         ("县区", "reference.list_counties"),
         ("用户", "accounts.list_users"),
         ("审计日志", "core.audit_log"),
     ],
-    Role.COUNTY: [("首页", "core.index")],
+    Role.COUNTY: [
+        ("首页", "core.index"),
+        ("培训班", "training.list_classes"),
+        ("学员", "training.list_trainees"),
+    ],
     Role.AGENCY: [("首页", "core.index")],
-    Role.INSTITUTION: [("首页", "core.index")],
+    Role.INSTITUTION: [
+        ("首页", "core.index"),
+        ("培训班", "training.list_classes"),
+        ("学员", "training.list_trainees"),
+    ],
 }
 
 

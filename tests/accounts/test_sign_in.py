@@ -11,10 +11,12 @@ def audit_actions() -> list[str]:
     return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
 
 
-def test_password_is_stored_hashed(make_user):
+def test_password_is_stored_hashed_with_scrypt_by_default(app, make_user):
+    app.config.pop("PASSWORD_HASH_METHOD")
     user = make_user(password="correct-horse-1")
     stored = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
-    assert "correct-horse-1" not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+    assert "correct-horse-1" not in stored and stored.startswith("scrypt:")
+    assert user.check_password("correct-horse-1") and not user.check_password("wrong")
 
 
 def test_login_and_logout_are_audited(client, make_user):

@@ -1,0 +1,149 @@
+"""Upload → dry run → commit: the flow every import shares (rosters, completions, results, history).
+
+An importer knows one row schema: it checks a chunk of rows (reading the database, writing nothing) and
+writes the payloads of a checked chunk. `run_import` drives it over a sheet in chunks, so memory stays
+flat however long the file, and writes only when asked to commit. The caller owns the transaction: a
+commit that meets an error raises ImportAborted and the caller rolls back, so nothing is half-written.
+"""
+import enum
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from registry.core.spreadsheets import Column, Sheet
+
+CHUNK_SIZE = 1000
+ERRORS_KEPT_IN_MEMORY = 200
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    EXISTING = "existing"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def label(self) -> str:
+        return {"new": "新增", "existing": "已有记录", "updated": "更新", "skipped": "跳过", "error": "错误"}[self.value]
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    outcome: Outcome
+    message: str = ""
+    column: str = ""
+    subject: str = ""  # who the row is about, masked (e.g. "张*明 410221********123X")
+
+
+class RowError(ValueError):
+    """A row that cannot be imported: names the column (its Chinese header) and the reason."""
+
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+class ImportAborted(Exception):
+    """A commit met rows in error without permission to skip them; the caller must roll back."""
+
+    def __init__(self, error_count: int):
+        super().__init__(f"提交时发现 {error_count} 行错误，未写入任何数据")
+        self.message = str(self)
+
+
+class Importer:
+    """One row schema. Subclasses set `columns` and implement `check_chunk` and `write_chunk`."""
+
+    kind: str = ""
+    title: str = ""
+    columns: list[Column] = []
+    target_url: str | None = None  # where the job page links back to
+
+    def check_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[RowOutcome, Any]]:
+        """Classify each row; return (outcome, payload) where payload is None for errors and skips."""
+        raise NotImplementedError
+
+    def write_chunk(self, payloads: list[Any]) -> None:
+        raise NotImplementedError
+
+    def finish(self, counts: dict[str, int]) -> None:
+        """Called once after a successful commit (e.g. to record the audit event)."""
+
+
+class OutcomeLog:
+    """Row outcomes streamed to a JSON-lines file; counts and the first errors kept in memory."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.counts: Counter[str] = Counter()
+        self.first_errors: list[RowOutcome] = []
+        self._handle = path.open("w", encoding="utf-8")
+
+    def add(self, outcome: RowOutcome) -> None:
+        self.counts[outcome.outcome.value] += 1
+        if outcome.outcome is Outcome.ERROR and len(self.first_errors) < ERRORS_KEPT_IN_MEMORY:
+            self.first_errors.append(outcome)
+        self._handle.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def read_outcomes(path: Path, only: Outcome | None = None, offset: int = 0, limit: int = 100):
+    """A page of a finished run's outcomes, and how many match in all."""
+    if not path.exists():
+        return [], 0
+    page, total = [], 0
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            data = json.loads(line)
+            if only is not None and data["outcome"] != only.value:
+                continue
+            if offset <= total < offset + limit:
+                page.append(RowOutcome(**(data | {"outcome": Outcome(data["outcome"])})))
+            total += 1
+    return page, total
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def run_import(
+    importer: Importer,
+    sheet: Sheet,
+    log: OutcomeLog,
+    commit: bool = False,
+    skip_errors: bool = False,
+    progress: Callable[[int], None] = lambda processed: None,
+) -> dict[str, int]:
+    """Check every row; when committing, write each clean chunk as it is checked. Returns outcome counts."""
+    processed = 0
+    try:
+        for chunk in _chunks(sheet.rows(), CHUNK_SIZE):
+            checked = importer.check_chunk(chunk)
+            for outcome, _payload in checked:
+                log.add(outcome)
+            # After the first error a commit stops writing but keeps checking, so the report is complete.
+            writing = commit and (skip_errors or not log.counts[Outcome.ERROR.value])
+            payloads = [payload for _outcome, payload in checked if payload is not None]
+            if writing and payloads:
+                importer.write_chunk(payloads)
+            processed += len(chunk)
+            progress(processed)
+    finally:
+        log.close()
+    counts = dict(log.counts)
+    if commit and counts.get(Outcome.ERROR.value) and not skip_errors:
+        raise ImportAborted(counts[Outcome.ERROR.value])
+    if commit:
+        importer.finish(counts)
+    return counts

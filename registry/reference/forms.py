@@ -1,0 +1,100 @@
+"""Forms for occupations, targets and county denominators."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DecimalField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
+)
+from markupsafe import Markup
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+)
+from wtforms.widgets import CheckboxInput, html_params
+
+from registry.reference.models import LEVEL_LABELS
+from registry.reference.operations import (
+    COMPARATORS, EDITION_RANGE, EMPLOYED_LIMIT, OCCUPATION_CODE, OCCUPATION_CODE_MESSAGE, TARGET_YEARS,
+)
+
+REQUIRED = "不能为空"
+NOT_A_NUMBER = "应为数字"
+NOT_AN_INTEGER = "应为整数"
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def readable(_form, field) -> None:
+    """An unreadable value already carries its message; a range check would only add a wrong one."""
+    if field.process_errors:
+        raise StopValidation()
+
+
+YEAR_RANGE = NumberRange(*TARGET_YEARS, message=f"应在 {TARGET_YEARS[0]} 至 {TARGET_YEARS[1]} 年之间")
+# Inline styles: the shared stylesheet makes every input and label in a field a full-width block.
+CHECKBOX_LABEL = Markup('<label style="display:inline-block; font-weight:normal; margin-right:1em; '
+                        'white-space:nowrap">{} {}</label>')
+
+
+class CheckboxRow:
+    """Check boxes side by side, each inside its label so the text is clickable too."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        boxes = [CHECKBOX_LABEL.format(option(style="width:auto"), option.label.text) for option in field]
+        return Markup("<div {}>{}</div>").format(Markup(html_params(**kwargs)), Markup("").join(boxes))
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as check boxes, so the chosen levels are visible at a glance."""
+
+    widget = CheckboxRow()
+    option_widget = CheckboxInput()
+
+
+class OccupationForm(FlaskForm):
+    code = StringField(
+        "职业编码", validators=[DataRequired(REQUIRED), Regexp(OCCUPATION_CODE, message=OCCUPATION_CODE_MESSAGE)],
+        description="职业分类大典编码，例如 4-03-02-01",
+    )
+    name = StringField("职业名称", validators=[DataRequired(REQUIRED), Length(max=60, message="最多 60 个字符")])
+    edition = IntegerField(
+        "大典版本", default=2022, invalid_value_message=NOT_AN_INTEGER,
+        validators=[InputRequired(REQUIRED), readable,
+                    NumberRange(*EDITION_RANGE, message="应为版本年份，例如 2015 或 2022")],
+    )
+    levels = CheckboxesField(
+        "技能等级", coerce=int, choices=[SelectChoice(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)],
+        invalid_value_message="包含无效的选项", invalid_choice_message="%(value)s 不是有效的等级",
+        description="不勾选表示尚未确定（各等级均可登记）",
+    )
+    work_types = TextAreaField("工种/职业方向", render_kw={"rows": 4}, description="每行一个；没有工种的职业留空")
+    is_active = BooleanField("启用", default=True)
+    confidence = StringField("可信度", validators=[Optional(), Length(max=120, message="最多 120 个字符")])
+    source = TextAreaField("来源", render_kw={"rows": 2})
+
+
+class TargetForm(FlaskForm):
+    indicator_key = SelectField("指标", choices=[], validate_choice=False)
+    county_code = SelectField("县区", choices=[], validate_choice=False, description="选择“开封市”设置全市目标")
+    year = IntegerField("年份", default=2025, invalid_value_message=NOT_AN_INTEGER,
+                        validators=[InputRequired(REQUIRED), readable, YEAR_RANGE])
+    comparator = SelectField("比较方式", choices=choices(COMPARATORS.items()), validate_choice=False)
+    value = DecimalField("目标值", places=None, invalid_value_message=NOT_A_NUMBER,
+                         validators=[InputRequired(REQUIRED), readable, NumberRange(min=0, message="不能为负数")],
+                         description="按指标的单位填写，最多 4 位小数")
+
+
+class SplitTargetForm(FlaskForm):
+    indicator_key = SelectField("指标", choices=[], validate_choice=False)
+    year = IntegerField("年份", default=2025, invalid_value_message=NOT_AN_INTEGER,
+                        validators=[InputRequired(REQUIRED), readable, YEAR_RANGE])
+
+
+class CountyForm(FlaskForm):
+    employed_persons = IntegerField(
+        "从业人员数", invalid_value_message=NOT_AN_INTEGER,
+        validators=[Optional(), readable,
+                    NumberRange(1, EMPLOYED_LIMIT, message=f"应为 1 至 {EMPLOYED_LIMIT} 之间的整数")],
+        description="单位：人；计算持证率的分母，也是分解全市目标的默认权重。留空表示未设置",
+    )

@@ -1,0 +1,227 @@
+"""Read-only training queries: the filtered class and trainee lists, and the counts the cockpit shows.
+
+Training is counted in 人次 (person-times): one enrolment is one 人次, so a person in two classes counts
+twice. Every enrolment counts, dropouts included; completions are counted separately. Counts are per CLASS
+county (where the training took place), and the date range always applies to Enrollment.enrolled_on, so
+completions are those of the enrolments made in the range and completions / enrolments is a rate.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, selectinload
+
+from registry.core.db import db
+from registry.organizations.models import TrainingInstitution
+from registry.people.models import KeyGroup, Person
+from registry.reference.models import LEVEL_LABELS
+from registry.reference.queries import current_counties
+from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
+
+# --- the cockpit's counts -----------------------------------------------------------------------------------
+
+IS_COMPLETED = Enrollment.status == EnrollmentStatus.COMPLETED
+IS_SUBSIDISED = TrainingClass.is_subsidised.is_(True)
+IS_RURAL_LABOUR = Person.key_groups.op("&")(int(KeyGroup.RURAL_LABOUR)) != 0
+METRICS = {
+    "enrolments": sa.true(),
+    "completions": IS_COMPLETED,
+    "subsidised_enrolments": IS_SUBSIDISED,
+    "rural_labour_enrolments": IS_RURAL_LABOUR,
+}
+
+
+def enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
+                    enrolled_to: date | None = None) -> int:
+    """培训人次: every enrolment, a person in two classes twice."""
+    return _count(METRICS["enrolments"], county_code, enrolled_from, enrolled_to)
+
+
+def completion_count(county_code: str | None = None, enrolled_from: date | None = None,
+                     enrolled_to: date | None = None) -> int:
+    """结业人次 among the enrolments made in the range."""
+    return _count(METRICS["completions"], county_code, enrolled_from, enrolled_to)
+
+
+def subsidised_enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
+                               enrolled_to: date | None = None) -> int:
+    """补贴性培训人次: enrolments in classes marked subsidised."""
+    return _count(METRICS["subsidised_enrolments"], county_code, enrolled_from, enrolled_to)
+
+
+def rural_labour_enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
+                                 enrolled_to: date | None = None) -> int:
+    """农村劳动力培训人次: enrolments of persons flagged as rural labour."""
+    return _count(METRICS["rural_labour_enrolments"], county_code, enrolled_from, enrolled_to)
+
+
+def enrolment_counts_by_county(enrolled_from: date | None = None,
+                               enrolled_to: date | None = None) -> dict[str, dict[str, int]]:
+    """Every metric per class county, in one pass; every current county is present, with zeros if idle."""
+    sums = [sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(metric)
+            for metric, condition in METRICS.items()]
+    statement = _enrolments(sa.select(TrainingClass.county_code, *sums), None, enrolled_from, enrolled_to)
+    result = {county.code: dict.fromkeys(METRICS, 0) for county in current_counties()}
+    for row in db.session.execute(statement.group_by(TrainingClass.county_code)).mappings():
+        result[row["county_code"]] = {metric: int(row[metric]) for metric in METRICS}
+    return result
+
+
+def _count(condition, county_code, enrolled_from, enrolled_to) -> int:
+    statement = sa.select(sa.func.count(Enrollment.id)).where(condition)
+    return db.session.scalar(_enrolments(statement, county_code, enrolled_from, enrolled_to)) or 0
+
+
+def _enrolments(statement: sa.Select, county_code, enrolled_from, enrolled_to) -> sa.Select:
+    statement = (statement.select_from(Enrollment)
+                 .join(TrainingClass, Enrollment.class_id == TrainingClass.id)
+                 .join(Person, Enrollment.person_id == Person.id))
+    if county_code:
+        statement = statement.where(TrainingClass.county_code == county_code)
+    if enrolled_from:
+        statement = statement.where(Enrollment.enrolled_on >= enrolled_from)
+    if enrolled_to:
+        statement = statement.where(Enrollment.enrolled_on <= enrolled_to)
+    return statement
+
+
+# --- the list pages -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClassFilters:
+    status: str | None = None
+    occupation_id: int | None = None
+    program_key: str | None = None
+    is_subsidised: bool | None = None
+    starts_from: date | None = None
+    starts_to: date | None = None
+    county_code: str | None = None
+    institution_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TraineeFilters(ClassFilters):
+    class_id: int | None = None
+    enrollment_status: str | None = None
+    key_group: int | None = None
+    enrolled_from: date | None = None
+    enrolled_to: date | None = None
+    name: str | None = None
+
+
+def filtered_classes(scope: sa.ColumnElement[bool], filters: ClassFilters) -> sa.Select:
+    return _class_conditions(sa.select(TrainingClass).where(scope), filters)
+
+
+def filtered_enrollments(scope: sa.ColumnElement[bool], filters: TraineeFilters) -> sa.Select:
+    # Joined in WHERE rather than with JOIN so that the enrolments stay the first FROM, which paginate()
+    # takes its tie-breaking primary key from.
+    statement = sa.select(Enrollment).where(Enrollment.class_id == TrainingClass.id,
+                                            Enrollment.person_id == Person.id, scope)
+    statement = _class_conditions(statement, filters)
+    conditions = [
+        (filters.class_id, lambda value: Enrollment.class_id == value),
+        (filters.enrollment_status, lambda value: Enrollment.status == value),
+        (filters.key_group, lambda value: Person.key_groups.op("&")(value) != 0),
+        (filters.enrolled_from, lambda value: Enrollment.enrolled_on >= value),
+        (filters.enrolled_to, lambda value: Enrollment.enrolled_on <= value),
+        (filters.name, lambda value: Person.name.contains(value, autoescape=True)),
+    ]
+    return statement.where(*[condition(value) for value, condition in conditions if value is not None])
+
+
+def _class_conditions(statement: sa.Select, filters: ClassFilters) -> sa.Select:
+    conditions = [
+        (filters.status, lambda value: TrainingClass.status == value),
+        (filters.occupation_id, lambda value: TrainingClass.occupation_id == value),
+        (filters.program_key, lambda value: TrainingClass.program_key == value),
+        (filters.is_subsidised, lambda value: TrainingClass.is_subsidised.is_(value)),
+        (filters.starts_from, lambda value: TrainingClass.starts_on >= value),
+        (filters.starts_to, lambda value: TrainingClass.starts_on <= value),
+        (filters.county_code, lambda value: TrainingClass.county_code == value),
+        (filters.institution_id, lambda value: TrainingClass.institution_id == value),
+    ]
+    return statement.where(*[condition(value) for value, condition in conditions if value is not None])
+
+
+def enrolment_count_column() -> sa.ScalarSelect:
+    """The number of trainees of the class in the outer query, to sort the class list by."""
+    return (sa.select(sa.func.count(Enrollment.id)).where(Enrollment.class_id == TrainingClass.id)
+            .correlate(TrainingClass).scalar_subquery())
+
+
+def trainee_tallies(class_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(trainees, completed) per class, for one page of the class list at a time."""
+    if not class_ids:
+        return {}
+    statement = (sa.select(Enrollment.class_id, sa.func.count(Enrollment.id),
+                           sa.func.coalesce(sa.func.sum(sa.case((IS_COMPLETED, 1), else_=0)), 0))
+                 .where(Enrollment.class_id.in_(class_ids)).group_by(Enrollment.class_id))
+    return {class_id: (int(total), int(done)) for class_id, total, done in db.session.execute(statement)}
+
+
+def institution_choices(include_id: int | None = None) -> list[tuple[int, str]]:
+    """Active institutions, plus the one a class already belongs to even if it was deactivated since."""
+    statement = (sa.select(TrainingInstitution.id, TrainingInstitution.name)
+                 .where(sa.or_(TrainingInstitution.is_active, TrainingInstitution.id == include_id))
+                 .order_by(TrainingInstitution.name))
+    return [(institution_id, name) for institution_id, name in db.session.execute(statement)]
+
+
+def class_choices(scope: sa.ColumnElement[bool]) -> list[tuple[int, str]]:
+    statement = (sa.select(TrainingClass.id, TrainingClass.name).where(scope)
+                 .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc()))
+    return [(class_id, f"{name}（{class_id}）") for class_id, name in db.session.execute(statement)]
+
+
+# --- exports: exactly the rows of the filtered list, with the headers the page shows -----------------------
+
+CLASS_LOADS = (selectinload(TrainingClass.institution), selectinload(TrainingClass.occupation),
+               selectinload(TrainingClass.program), selectinload(TrainingClass.county))
+_CLASS = contains_eager(Enrollment.training_class)
+TRAINEE_LOADS = (contains_eager(Enrollment.person).selectinload(Person.county),
+                 _CLASS.selectinload(TrainingClass.institution),
+                 _CLASS.selectinload(TrainingClass.occupation), _CLASS.selectinload(TrainingClass.county))
+CLASS_HEADERS = ["编号", "班级名称", "培训机构", "职业编码", "职业", "工种/职业方向", "目标等级", "培训类型", "专项工程",
+                 "补贴性培训", "计划学时", "开始日期", "结束日期", "培训地点", "状态", "学员人数", "已结业人数"]
+# The plain document number never leaves the registry in a list: only its masked form.
+TRAINEE_HEADERS = ["姓名", "证件类型", "证件号码（脱敏）", "性别", "人员所在县区", "重点群体", "培训班编号", "培训班",
+                   "培训机构", "职业", "培训地点", "补贴性培训", "报名日期", "状态", "结业日期", "参训学时"]
+
+
+def class_export_rows(statement: sa.Select) -> list[list]:
+    completed = (sa.select(sa.func.count(Enrollment.id))
+                 .where(Enrollment.class_id == TrainingClass.id, IS_COMPLETED)
+                 .correlate(TrainingClass).scalar_subquery())
+    statement = statement.add_columns(enrolment_count_column(), completed).options(*CLASS_LOADS)
+    rows = []
+    for training_class, total, done in db.session.execute(statement):
+        occupation, program = training_class.occupation, training_class.program
+        rows.append([
+            training_class.id, training_class.name, training_class.institution.name, occupation.code,
+            occupation.name, training_class.work_type or "",
+            LEVEL_LABELS.get(training_class.target_level, "不定等级"), training_class.training_type.label,
+            program.name if program else "",
+            _yes_no(training_class.is_subsidised), training_class.planned_hours, training_class.starts_on,
+            training_class.ends_on, training_class.county.name, training_class.status.label, total, done,
+        ])
+    return rows
+
+
+def trainee_export_rows(statement: sa.Select) -> list[list]:
+    rows = []
+    for enrollment in db.session.scalars(statement.options(*TRAINEE_LOADS)):
+        person, training_class = enrollment.person, enrollment.training_class
+        rows.append([
+            person.name, person.document_type.label, person.document_masked,
+            person.gender.label if person.gender else "", person.county.name, "、".join(person.group_labels),
+            training_class.id, training_class.name, training_class.institution.name,
+            str(training_class.occupation), training_class.county.name, _yes_no(training_class.is_subsidised),
+            enrollment.enrolled_on, enrollment.status.label, enrollment.completed_on,
+            enrollment.attended_hours,
+        ])
+    return rows
+
+
+def _yes_no(value: bool) -> str:
+    return "是" if value else "否"

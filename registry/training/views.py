@@ -1,0 +1,254 @@
+"""Training pages: classes, enrolment and completion, and the class and trainee lists with their export."""
+import io
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import contains_eager
+
+from registry.accounts.access import roles_required
+from registry.accounts.models import Role
+from registry.core.db import db
+from registry.core.forms import submit
+from registry.core.listing import current_sorting, paginate
+from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.people.models import Person
+from registry.reference.models import LEVEL_LABELS
+from registry.reference.queries import county_choices, occupation_choices, program_choices
+from registry.training import operations, queries
+from registry.training.forms import (
+    ALL, ClassFilterForm, ClassForm, CompletionForm, EnrollForm, StatusForm, TraineeFilterForm,
+)
+from registry.training.models import ClassStatus, Enrollment, TrainingClass
+from registry.training.scopes import (
+    get_class_or_404, get_enrollment_or_404, may_create, may_write, readable_classes,
+)
+
+bp = Blueprint("training", __name__)
+readers_only = roles_required(Role.ADMIN, Role.COUNTY, Role.INSTITUTION)
+writers_only = roles_required(Role.ADMIN, Role.INSTITUTION)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- classes ----------------------------------------------------------------------------------------------
+
+@bp.get("/training/classes")
+@readers_only
+def list_classes():
+    form = _filter_form(ClassFilterForm)
+    statement = queries.filtered_classes(readable_classes(current_user), form.filters())
+    columns = {"name": TrainingClass.name, "starts_on": TrainingClass.starts_on,
+               "status": TrainingClass.status, "enrolments": queries.enrolment_count_column()}
+    if request.args.get("format") in ("xlsx", "csv"):
+        rows = queries.class_export_rows(_sorted(statement, columns, "starts_on", TrainingClass.id))
+        return _export("培训班", queries.CLASS_HEADERS, rows)
+    page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on")
+    tallies = queries.trainee_tallies([training_class.id for training_class in page.items])
+    return render_template("training/classes.html", page=page, sorting=sorting, form=form, tallies=tallies,
+                           can_create=may_create(current_user))
+
+
+@bp.route("/training/classes/new", methods=["GET", "POST"])
+@writers_only
+def create_class():
+    form = _class_form()
+    if request.method == "GET" and current_user.role is Role.INSTITUTION:
+        form.county_code.data = current_user.institution.county_code
+    created: list[TrainingClass] = []  # submit() only reports success; the new row is kept to redirect to it
+    if form.validate_on_submit() and submit(form, lambda: created.append(
+        operations.create_class(current_user, **form.values())
+    )):
+        flash("培训班已创建，可以开始登记学员。", "success")
+        return redirect(url_for("training.class_detail", class_id=created[0].id))
+    return render_template("form_page.html", form=form, title="新建培训班",
+                           cancel_url=url_for("training.list_classes"))
+
+
+@bp.get("/training/classes/<int:class_id>")
+@readers_only
+def class_detail(class_id: int):
+    training_class = get_class_or_404(current_user, class_id)
+    return _render_detail(training_class, _enroll_form(training_class))
+
+
+@bp.route("/training/classes/<int:class_id>/edit", methods=["GET", "POST"])
+@writers_only
+def edit_class(class_id: int):
+    training_class = get_class_or_404(current_user, class_id, for_write=True)
+    if training_class.status is ClassStatus.CLOSED:
+        flash(operations.CLOSED_MESSAGE, "error")
+        return redirect(url_for("training.class_detail", class_id=class_id))
+    form = _class_form(obj=training_class)
+    if form.validate_on_submit() and submit(form, lambda: operations.update_class(
+        current_user, training_class, **form.values()
+    )):
+        flash("培训班已更新。", "success")
+        return redirect(url_for("training.class_detail", class_id=class_id))
+    return render_template("form_page.html", form=form, title=f"编辑培训班 {training_class.name}",
+                           cancel_url=url_for("training.class_detail", class_id=class_id))
+
+
+@bp.post("/training/classes/<int:class_id>/status")
+@writers_only
+def change_status(class_id: int):
+    training_class = get_class_or_404(current_user, class_id, for_write=True)
+    form = StatusForm()
+    if _submitted(form, lambda: operations.change_class_status(
+        current_user, training_class, form.status.data
+    )):
+        flash(f"培训班状态已改为“{ClassStatus(form.status.data).label}”。", "success")
+    return redirect(url_for("training.class_detail", class_id=class_id))
+
+
+# --- enrolment and completion -----------------------------------------------------------------------------
+
+@bp.post("/training/classes/<int:class_id>/enrollments")
+@writers_only
+def enroll(class_id: int):
+    training_class = get_class_or_404(current_user, class_id, for_write=True)
+    form = _enroll_form(training_class)
+    if form.validate_on_submit() and submit(form, lambda: operations.enroll_by_document(
+        current_user, training_class, **form.values()
+    )):
+        flash(f"{form.name.data.strip()} 已登记入班。", "success")
+        return redirect(url_for("training.class_detail", class_id=class_id))
+    return _render_detail(training_class, form)
+
+
+@bp.post("/training/enrollments/<int:enrollment_id>/complete")
+@writers_only
+def complete_enrollment(enrollment_id: int):
+    enrollment = get_enrollment_or_404(current_user, enrollment_id, for_write=True)
+    class_id, form = enrollment.class_id, CompletionForm()
+    if _submitted(form, lambda: operations.record_completion(
+        current_user, enrollment, form.completed_on.data, form.attended_hours.data
+    )):
+        flash(f"{enrollment.person.name} 已结业。", "success")
+    return redirect(url_for("training.class_detail", class_id=class_id))
+
+
+@bp.post("/training/enrollments/<int:enrollment_id>/drop")
+@writers_only
+def drop_enrollment(enrollment_id: int):
+    enrollment = get_enrollment_or_404(current_user, enrollment_id, for_write=True)
+    class_id = enrollment.class_id
+    if _submitted(FlaskForm(), lambda: operations.record_dropout(current_user, enrollment)):
+        flash(f"{enrollment.person.name} 已标记为退出。", "success")
+    return redirect(url_for("training.class_detail", class_id=class_id))
+
+
+@bp.post("/training/classes/<int:class_id>/complete-all")
+@writers_only
+def complete_all(class_id: int):
+    training_class = get_class_or_404(current_user, class_id, for_write=True)
+    form, completed = CompletionForm(), []
+    if _submitted(form, lambda: completed.append(operations.complete_all(
+        current_user, training_class, form.completed_on.data, form.attended_hours.data
+    ))):
+        flash(f"已为 {completed[0]} 名在训学员办理结业。" if completed[0] else "没有在训学员需要结业。",
+              "success" if completed[0] else "warning")
+    return redirect(url_for("training.class_detail", class_id=class_id))
+
+
+# --- trainees ---------------------------------------------------------------------------------------------
+
+@bp.get("/training/trainees")
+@readers_only
+def list_trainees():
+    form = _filter_form(TraineeFilterForm)
+    statement = queries.filtered_enrollments(readable_classes(current_user), form.filters())
+    columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
+               "class": TrainingClass.name}
+    if request.args.get("format") in ("xlsx", "csv"):
+        rows = queries.trainee_export_rows(_sorted(statement, columns, "enrolled_on", Enrollment.id))
+        return _export("学员名单", queries.TRAINEE_HEADERS, rows)
+    page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on")
+    return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+def _submitted(form: FlaskForm, operation) -> bool:
+    """For the small forms posted from the class page: their errors come back as flashed messages."""
+    if not form.validate_on_submit():
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}：{error}", "error")
+        return False
+    return submit(form, operation)
+
+
+def _class_form(**kwargs) -> ClassForm:
+    form = ClassForm(**kwargs)
+    training_class = kwargs.get("obj")
+    if current_user.role is Role.ADMIN:
+        current = training_class.institution_id if training_class else None
+        form.institution_id.choices = [("", "（请选择）"), *queries.institution_choices(include_id=current)]
+    else:
+        del form.institution_id
+    form.occupation_id.choices = [("", "（请选择）"), *occupation_choices()]
+    form.program_key.choices = [("", "（无）"), *program_choices()]
+    form.county_code.choices = [("", "（请选择）"), *county_choices()]
+    return form
+
+
+def _enroll_form(training_class: TrainingClass) -> EnrollForm:
+    form = EnrollForm()
+    form.county_code.choices = county_choices()
+    if not form.is_submitted():
+        form.county_code.data = training_class.county_code
+    return form
+
+
+def _filter_form(form_class):
+    form = form_class(request.args)
+    form.occupation_id.choices = [ALL, *occupation_choices()]
+    form.program_key.choices = [ALL, *program_choices()]
+    # County staff are fixed to their county and institutions to themselves by the scope, not by a filter.
+    if current_user.role is Role.ADMIN:
+        form.county_code.choices = [ALL, *county_choices()]
+        form.institution_id.choices = [ALL, *queries.institution_choices()]
+    else:
+        del form.county_code, form.institution_id
+    if "class_id" in form:
+        form.class_id.choices = [ALL, *queries.class_choices(readable_classes(current_user))]
+    return form
+
+
+def _render_detail(training_class: TrainingClass, enroll_form: EnrollForm):
+    statement = (sa.select(Enrollment).where(Enrollment.person_id == Person.id,
+                                             Enrollment.class_id == training_class.id)
+                 .options(contains_eager(Enrollment.person)))
+    columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status}
+    page, sorting = paginate(statement, columns, default="name")
+    writable = may_write(current_user, training_class) and training_class.status is not ClassStatus.CLOSED
+    today = date.today()
+    return render_template(
+        "training/class_detail.html", training_class=training_class, page=page, sorting=sorting,
+        writable=writable, next_status=operations.NEXT_STATUS.get(training_class.status),
+        enroll_form=enroll_form, completion_form=CompletionForm(formdata=None), today=today,
+        completion_date=min(today, training_class.ends_on),
+        hours_limit=operations.hours_limit(training_class),
+        level_label=LEVEL_LABELS.get(training_class.target_level),
+        # The upload pages live in their own module; link to them only once they are registered.
+        can_import={endpoint for endpoint in ("training.import_roster", "training.import_completions")
+                    if endpoint in current_app.view_functions},
+    )
+
+
+def _sorted(statement: sa.Select, columns: dict, default: str, tie_breaker) -> sa.Select:
+    """The export's order is the page's order, so the file reads like the list on screen."""
+    sorting = current_sorting(columns, default)
+    column = columns[sorting.key]
+    return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
+
+
+def _export(title: str, headers: list[str], rows: list[list]):
+    data = write_xlsx(headers, rows) if request.args["format"] == "xlsx" else write_csv(headers, rows)
+    operations.record_export(current_user, title, len(rows), request.args.to_dict())
+    db.session.commit()
+    mimetype = XLSX_MIMETYPE if request.args["format"] == "xlsx" else "text/csv"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"{title}_{date.today():%Y%m%d}.{request.args['format']}")

@@ -1,0 +1,147 @@
+"""Every route × every role: who gets the page, who gets 403, who is sent to sign in.
+
+A route added without an entry here fails `test_every_route_has_an_entry`.
+Scope rules inside a role (one institution against another) are tested in each area's own tests.
+"""
+from dataclasses import dataclass
+
+import pytest
+
+from registry.accounts.models import Role
+from registry.core.db import db
+
+PUBLIC = "public"
+ADMIN = frozenset({Role.ADMIN})
+EVERY_ROLE = frozenset(Role)
+TRAINING_READERS = frozenset({Role.ADMIN, Role.COUNTY, Role.INSTITUTION})
+TRAINING_WRITERS = frozenset({Role.ADMIN, Role.INSTITUTION})
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str
+    allowed: frozenset | str
+    method: str = "GET"
+    # Roles that pass the role gate but not the scope rule for this particular record: 404, not 403.
+    out_of_scope: frozenset = frozenset()
+
+
+ROUTES: dict[str, Entry] = {
+    "static": Entry("/static/registry.css", PUBLIC),
+    "core.healthz": Entry("/healthz", PUBLIC),
+    "core.home": Entry("/", PUBLIC),
+    "core.index": Entry("/dashboard", EVERY_ROLE),
+    "core.audit_log": Entry("/admin/audit", ADMIN),
+    "accounts.login": Entry("/login", PUBLIC),
+    "accounts.logout": Entry("/logout", EVERY_ROLE, "POST"),
+    "accounts.list_users": Entry("/admin/users", ADMIN),
+    "accounts.create_user": Entry("/admin/users/new", ADMIN),
+    "accounts.edit_user": Entry("/admin/users/{admin_id}/edit", ADMIN),
+    "organizations.list_agencies": Entry("/admin/agencies", ADMIN),
+    "organizations.create_agency": Entry("/admin/agencies/new", ADMIN),
+    "organizations.agency_detail": Entry("/admin/agencies/{agency_id}", ADMIN),
+    "organizations.edit_agency": Entry("/admin/agencies/{agency_id}/edit", ADMIN),
+    "organizations.add_scope": Entry("/admin/agencies/{agency_id}/scopes", ADMIN, "POST"),
+    "organizations.remove_scope": Entry("/admin/agencies/{agency_id}/scopes/{scope_id}/remove", ADMIN, "POST"),
+    "organizations.list_institutions": Entry("/admin/institutions", ADMIN),
+    "organizations.create_institution": Entry("/admin/institutions/new", ADMIN),
+    "organizations.edit_institution": Entry("/admin/institutions/{institution_id}/edit", ADMIN),
+    "reference.list_occupations": Entry("/admin/occupations", ADMIN),
+    "reference.create_occupation": Entry("/admin/occupations/new", ADMIN),
+    "reference.edit_occupation": Entry("/admin/occupations/{occupation_id}/edit", ADMIN),
+    "reference.list_targets": Entry("/admin/targets", ADMIN),
+    "reference.edit_target": Entry("/admin/targets/edit", ADMIN),
+    "reference.split_target": Entry("/admin/targets/split", ADMIN, "POST"),
+    "reference.list_counties": Entry("/admin/counties", ADMIN),
+    "reference.edit_county": Entry("/admin/counties/410221/edit", ADMIN),
+    "training.list_classes": Entry("/training/classes", TRAINING_READERS),
+    "training.create_class": Entry("/training/classes/new", TRAINING_WRITERS),
+    "training.class_detail": Entry("/training/classes/{class_id}", TRAINING_READERS),
+    "training.edit_class": Entry("/training/classes/{class_id}/edit", TRAINING_WRITERS),
+    "training.change_status": Entry("/training/classes/{class_id}/status", TRAINING_WRITERS, "POST"),
+    "training.enroll": Entry("/training/classes/{class_id}/enrollments", TRAINING_WRITERS, "POST"),
+    "training.complete_all": Entry("/training/classes/{class_id}/complete-all", TRAINING_WRITERS, "POST"),
+    "training.complete_enrollment": Entry("/training/enrollments/{enrollment_id}/complete", TRAINING_WRITERS,
+                                          "POST"),
+    "training.drop_enrollment": Entry("/training/enrollments/{enrollment_id}/drop", TRAINING_WRITERS, "POST"),
+    "training.list_trainees": Entry("/training/trainees", TRAINING_READERS),
+    "training.import_roster": Entry("/training/classes/{class_id}/roster", TRAINING_WRITERS),
+    "training.import_completions": Entry("/training/classes/{class_id}/completions", TRAINING_WRITERS),
+    "training.import_template": Entry("/training/templates/roster.xlsx", TRAINING_WRITERS),
+    # A job's report names persons: only its uploader (here the institution user) and the administrator.
+    "imports.job_detail": Entry("/imports/{job_id}", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
+                                out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
+    "imports.job_progress": Entry("/imports/{job_id}/progress", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
+                                  out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
+    "imports.commit_job": Entry("/imports/{job_id}/commit", EVERY_ROLE - {Role.COUNTY, Role.AGENCY}, "POST",
+                                out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
+}
+
+ROLES = [None, *Role]
+
+
+def test_every_route_has_an_entry(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ROUTES.keys())
+    assert not missing, f"routes without an access-matrix entry: {missing}"
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(app, make_user, make_agency, make_institution, make_class, make_person):
+    """One user per role, scoped to real organisations, and the ids the paths need."""
+    from registry.core.db import db
+    from registry.training.operations import enroll_person
+
+    agency = make_agency(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])
+    institution = make_institution()
+    # In the county user's county, so every training reader may see it.
+    training_class = make_class(institution, county_code="410221")
+    enrollment = enroll_person(None, training_class, make_person())
+    db.session.commit()
+    users = {
+        Role.ADMIN: make_user(Role.ADMIN),
+        Role.COUNTY: make_user(Role.COUNTY, county_code="410221"),
+        Role.AGENCY: make_user(Role.AGENCY, organization_id=agency.id),
+        Role.INSTITUTION: make_user(Role.INSTITUTION, organization_id=institution.id),
+    }
+    ids = {
+        "admin_id": users[Role.ADMIN].id,
+        "agency_id": agency.id,
+        "scope_id": agency.scopes[0].id,
+        "institution_id": institution.id,
+        "occupation_id": agency.scopes[0].occupation_id,
+        "class_id": training_class.id,
+        "enrollment_id": enrollment.id,
+        "job_id": _roster_job(users[Role.INSTITUTION], training_class).id,
+    }
+    return users, ids
+
+
+def _roster_job(user, training_class):
+    from registry.core import import_jobs
+
+    job = import_jobs.create_job(user, "roster", training_class.id, "roster.csv", "证件号码,姓名\n".encode())
+    db.session.commit()
+    import_jobs.check_job(job.id)
+    return job
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.value if role else "anonymous")
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_role_gets_what_the_matrix_says(app, client, login, world, endpoint, role):
+    users, ids = world
+    entry = ROUTES[endpoint]
+    if role is not None:
+        login(users[role])
+    response = client.open(entry.path.format(**ids), method=entry.method)
+    if entry.allowed == PUBLIC or (role is not None and role in entry.allowed):
+        assert response.status_code in (200, 302), response.status_code
+        assert "/login" not in response.headers.get("Location", "") or endpoint in ("core.home", "accounts.logout")
+    elif role is None:
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    elif role in entry.out_of_scope:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 403

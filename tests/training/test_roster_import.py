@@ -1,0 +1,271 @@
+"""Roster upload: dry run first, then one all-or-nothing commit; every bad row named with column and reason."""
+import codecs
+import io
+import re
+import time
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from registry.accounts.models import Role
+from registry.core.audit import AuditEvent
+from registry.core.db import db
+from registry.core.import_jobs import ImportJob, JobStatus
+from registry.people.identity import resident_id_check_char
+from registry.people.models import KeyGroup, Person
+from registry.training.models import ClassStatus, Enrollment
+
+HEADER = ["证件类型", "证件号码", "姓名", "性别", "所在县区", "手机号码", "重点群体", "入班日期"]
+
+
+def resident_id(number: int, born: str = "19900101", area: str = "410221") -> str:
+    first17 = f"{area}{born}{number:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def roster_rows(count: int, start: int = 1) -> list[list]:
+    return [["居民身份证", resident_id(start + i), f"学员{start + i}", "", "杞县", "", "农村劳动力", "2025-03-05"]
+            for i in range(count)]
+
+
+def csv_bytes(rows, header=HEADER, encoding="utf-8") -> bytes:
+    text = "\n".join(",".join(str(cell) for cell in row) for row in [header, *rows]) + "\n"
+    return text.encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [header, *rows]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def institution_user(make_institution, make_user):
+    institution = make_institution()
+    return make_user(Role.INSTITUTION, organization_id=institution.id)
+
+
+@pytest.fixture
+def training_class(make_class, institution_user):
+    return make_class(institution=institution_user.institution, status=ClassStatus.RUNNING)
+
+
+@pytest.fixture
+def upload(client, login, institution_user, training_class):
+    """Upload a file as the class's institution; returns the job after its (inline) dry run."""
+    login(institution_user)
+
+    def send(data: bytes, filename: str = "roster.csv", kind: str = "roster", class_id: int | None = None):
+        response = client.post(f"/training/classes/{class_id or training_class.id}/{kind}",
+                               data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        job_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
+        db.session.expire_all()
+        return db.session.get(ImportJob, job_id)
+
+    return send
+
+
+def commit(client, job, skip_errors=False):
+    data = {"skip_errors": "1"} if skip_errors else {}
+    response = client.post(f"/imports/{job.id}/commit", data=data)
+    db.session.expire_all()
+    return response
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def report(client, job, only: str = "") -> str:
+    return client.get(f"/imports/{job.id}?only={only}").get_data(as_text=True)
+
+
+def test_dry_run_reports_every_row_and_writes_nothing(client, upload, make_person):
+    make_person(name="老学员")  # resident_id(1) is taken by this person
+    rows = roster_rows(3)
+    rows[0][2] = "学员1"
+    job = upload(csv_bytes(rows))
+    assert job.status is JobStatus.CHECKED
+    assert job.counts == {"error": 1, "new": 2}
+    assert count(Enrollment) == 0 and count(Person) == 1
+    html = report(client, job)
+    assert "新增" in html and "与该证件号码已登记的姓名（老*员）不符" in html and "学*2" in html
+    assert resident_id(2) not in html, "the report must mask document numbers"
+
+
+def test_commit_writes_all_rows_in_one_go_and_reupload_enrols_nobody_twice(client, upload, training_class):
+    data = csv_bytes(roster_rows(25))
+    job = upload(data)
+    assert commit(client, job).status_code == 302
+    assert db.session.get(ImportJob, job.id).status is JobStatus.COMMITTED
+    assert count(Enrollment) == 25 and count(Person) == 25
+    person = db.session.scalar(sa.select(Person).where(Person.name == "学员7"))
+    assert person.groups == KeyGroup.RURAL_LABOUR and person.birth_on == date(1990, 1, 1)
+    again = upload(data)
+    assert again.counts == {"skipped": 25}
+    commit(client, again)
+    assert count(Enrollment) == 25
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "import_roster"))
+    assert event.after["enrolments"] == 25 and event.after["new_persons"] == 25
+
+
+def test_pressing_commit_twice_writes_once(client, upload):
+    job = upload(csv_bytes(roster_rows(3)))
+    commit(client, job)
+    response = commit(client, job)
+    assert count(Enrollment) == 3
+    assert "不会重复写入" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("encode", [
+    lambda rows: csv_bytes(rows, encoding="gbk"),
+    lambda rows: codecs.BOM_UTF8 + csv_bytes(rows),
+    lambda rows: xlsx_bytes([row[:7] + [datetime(2025, 3, 5)] for row in rows]),
+    lambda rows: xlsx_bytes([row[:7] + ["2025年3月5日"] for row in rows]),
+], ids=["gbk-csv", "utf8-bom-csv", "xlsx-date-cells", "xlsx-chinese-dates"])
+def test_every_accepted_format_gives_the_same_result(client, upload, encode):
+    job = upload(encode(roster_rows(4)), filename="名单.xlsx")
+    assert job.counts == {"new": 4}, job.message
+    commit(client, job)
+    dates = set(db.session.scalars(sa.select(Enrollment.enrolled_on)))
+    assert dates == {date(2025, 3, 5)}
+
+
+@pytest.mark.parametrize(("mutate", "column", "message"), [
+    (lambda row: row.__setitem__(1, row[1][:-1] + ("0" if row[1][-1] != "0" else "1")), "证件号码", "校验码"),
+    (lambda row: row.__setitem__(2, ""), "姓名", "不能为空"),
+    (lambda row: row.__setitem__(4, "朝阳区"), "所在县区", "未知的县区：朝阳区"),
+    (lambda row: row.__setitem__(6, "外星人"), "重点群体", "未知的重点群体：外星人"),
+    (lambda row: row.__setitem__(7, "2025-06-01"), "入班日期", "不在培训班起止日期 2025-03-01 至 2025-04-30 之内"),
+    (lambda row: row.__setitem__(7, "2025-02-30"), "入班日期", "日期不存在"),
+    (lambda row: row.__setitem__(3, "男"), "性别", "与身份证号码不符"),
+    (lambda row: row.__setitem__(0, "驾驶证"), "证件类型", "未知的证件类型：驾驶证"),
+])
+def test_bad_rows_are_named_with_row_column_and_reason(client, upload, mutate, column, message):
+    rows = roster_rows(3)
+    mutate(rows[1])
+    job = upload(csv_bytes(rows))
+    assert job.counts == {"new": 2, "error": 1}
+    html = report(client, job, only="error")
+    row = re.search(r'<tr class="outcome-error"><td>(\d+)</td><td>错误</td><td>[^<]*</td>\s*<td>([^<]*)</td><td>([^<]*)</td>',
+                    html)
+    assert row.group(1) == "3" and row.group(2) == column and message in row.group(3), html
+
+
+def test_duplicate_rows_point_at_the_first(client, upload):
+    rows = roster_rows(2) + roster_rows(1)
+    job = upload(csv_bytes(rows))
+    assert job.counts == {"new": 2, "error": 1}
+    assert "与第 2 行是同一人" in report(client, job, only="error")
+
+
+def test_an_id_stored_as_an_excel_number_is_refused(client, upload):
+    rows = roster_rows(1)
+    rows[0][1] = 4.10221199001010e17
+    job = upload(xlsx_bytes(rows))
+    assert "被 Excel 存成了数字" in report(client, job, only="error")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "文件为空"),
+    (b"%PDF-1.7 not a roster", "文件不是 Excel (.xlsx) 或 CSV 表格"),
+    (csv_bytes([], header=HEADER), "文件中没有数据行"),
+    (csv_bytes(roster_rows(1), header=["证件号", "名字"]), "缺少列：姓名"),
+])
+def test_unusable_files_fail_with_a_message_and_write_nothing(client, upload, data, message):
+    job = upload(data)
+    assert job.status is JobStatus.FAILED and message in job.message
+    assert message in report(client, job)
+    assert count(Person) == 0
+
+
+def test_too_large_a_file_is_refused_naming_the_limit(app, client, upload):
+    app.config["IMPORT_MAX_BYTES"] = 1024
+    job = upload(csv_bytes(roster_rows(60)))
+    assert job.status is JobStatus.FAILED and "文件过大" in job.message and "上限" in job.message
+
+
+def test_commit_with_errors_needs_explicit_skipping(client, upload):
+    rows = roster_rows(3)
+    rows[2][2] = ""
+    job = upload(csv_bytes(rows))
+    commit(client, job)
+    assert count(Enrollment) == 0 and db.session.get(ImportJob, job.id).status is JobStatus.CHECKED
+    commit(client, job, skip_errors=True)
+    assert count(Enrollment) == 2
+
+
+def test_a_row_that_turns_bad_before_commit_rolls_back_everything(client, upload, training_class, make_person):
+    job = upload(csv_bytes(roster_rows(5)))
+    make_person(name="抢先登记")  # takes resident_id(1) under another name between dry run and commit
+    commit(client, job)
+    job = db.session.get(ImportJob, job.id)
+    assert job.status is JobStatus.CHECKED and "未写入任何数据" in job.message
+    assert count(Enrollment) == 0 and count(Person) == 1
+
+
+def test_existing_person_keeps_record_and_gains_key_groups(client, upload, make_person):
+    person = make_person(name="学员1", key_groups=int(KeyGroup.VETERAN))
+    job = upload(csv_bytes(roster_rows(1)))
+    assert job.counts == {"existing": 1}
+    commit(client, job)
+    db.session.refresh(person)
+    assert person.groups == KeyGroup.VETERAN | KeyGroup.RURAL_LABOUR
+
+
+def test_another_institution_cannot_upload_or_read_the_report(client, upload, make_institution, make_user, login,
+                                                              training_class):
+    job = upload(csv_bytes(roster_rows(1)))
+    other = make_user(Role.INSTITUTION, organization_id=make_institution().id)
+    login(other)
+    response = client.post(f"/training/classes/{training_class.id}/roster",
+                           data={"file": (io.BytesIO(csv_bytes(roster_rows(1))), "r.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 404
+    assert client.get(f"/imports/{job.id}").status_code == 404
+    assert client.post(f"/imports/{job.id}/commit").status_code == 404
+    assert count(Enrollment) == 0
+
+
+def test_templates_download_and_round_trip(client, upload):
+    for fmt in ("xlsx", "csv"):
+        response = client.get(f"/training/templates/roster.{fmt}")
+        assert response.status_code == 200
+    job = upload(response.data)
+    assert job.status is JobStatus.FAILED and "没有数据行" in job.message
+
+
+def test_completions_are_recorded_from_a_file(client, upload, training_class):
+    commit(client, upload(csv_bytes(roster_rows(3))))
+    header = ["证件号码", "姓名", "结业状态", "结业日期", "参训学时"]
+    rows = [[resident_id(1), "学员1", "结业", "2025-04-30", "80"],
+            [resident_id(2), "学员2", "退出", "", ""],
+            [resident_id(3), "学员3", "结业", "2025-04-30", "200"],
+            [resident_id(9), "学员9", "结业", "2025-04-30", "80"]]
+    job = upload(csv_bytes(rows, header=header), kind="completions")
+    assert job.counts == {"updated": 2, "error": 2}
+    errors = report(client, job, only="error")
+    assert "参训学时" in errors and "超过上限 88" in errors and "该人员不在本班名单中" in errors
+    commit(client, job, skip_errors=True)
+    statuses = dict(db.session.execute(sa.select(Person.name, Enrollment.status).join(Person)).all())
+    assert {name: status.value for name, status in statuses.items()} == {
+        "学员1": "completed", "学员2": "dropped", "学员3": "enrolled"}
+
+
+def test_threaded_job_reports_progress_until_done(app, client, upload):
+    app.config["IMPORTS_INLINE"] = False
+    job = upload(csv_bytes(roster_rows(50)))
+    for _ in range(200):
+        progress = client.get(f"/imports/{job.id}/progress").get_json()
+        if not progress["running"]:
+            break
+        import time
+        time.sleep(0.05)
+    assert progress["status"] == "checked" and progress["processed"] == 50
