@@ -255,3 +255,42 @@ def make_person(app):
         return person
 
     return factory
+
+
+# --- assessment factories ---
+@pytest.fixture
+def make_batch(app, make_agency):
+    """An assessment batch planned through create_batch, by default for a welding agency filed for 五级–三级."""
+    from datetime import date
+
+    from registry.assessment.operations import create_batch
+    from registry.reference.models import Occupation
+
+    def factory(agency=None, actor=None, occupation_code: str = "6-18-02-04", level: int = 4,
+                assessed_on: date = date(2025, 5, 10), county_code: str = "410221", **values):
+        if agency is None:
+            agency = make_agency(scopes=[(occupation_code, None, 5, 3, "2024-01-01", None)])
+        occupation_id = db.session.scalar(sa.select(Occupation.id).where(Occupation.code == occupation_code))
+        batch = create_batch(actor, agency_id=agency.id, occupation_id=occupation_id, work_type=None, level=level,
+                             assessed_on=assessed_on, county_code=county_code, **values)
+        db.session.commit()
+        return batch
+
+    return factory
+
+
+@pytest.fixture
+def approved_batch(make_batch, make_person):
+    """A batch with `passed` passing and `failed` failing candidates, approved and ready to issue."""
+    from registry.assessment.operations import approve_batch, record_result
+
+    def factory(passed: int = 3, failed: int = 1, **values):
+        batch = make_batch(**values)
+        for index in range(passed + failed):
+            score = 85 if index < passed else 40
+            record_result(None, batch, make_person(), theory=score, practical=score)
+        approve_batch(None, batch)
+        db.session.commit()
+        return batch
+
+    return factory

@@ -1,5 +1,7 @@
 """The database handle and the declarative base every model derives from."""
 import enum
+import random
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -52,3 +54,28 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.close()
+
+
+def is_write_conflict(error: sa.exc.DBAPIError) -> bool:
+    """A concurrent writer got there first: SQLite's busy lock or PostgreSQL's serialization/deadlock errors."""
+    code = getattr(error.orig, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in str(error.orig)
+
+
+def commit_with_retry(work, attempts: int = 10):
+    """Run `work()` and commit; on a write conflict roll back and run it again from scratch.
+
+    SQLite lets one connection write at a time and refuses a write from a transaction whose snapshot is
+    stale; re-running the whole unit (re-reading what it checks) is the correct answer, not a wait.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except sa.exc.DBAPIError as error:
+            db.session.rollback()
+            if attempt == attempts or not is_write_conflict(error):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")

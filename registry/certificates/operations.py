@@ -1,0 +1,123 @@
+"""Issuing, revoking and correcting certificates. Nothing is ever deleted; the caller commits."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from registry.accounts.models import Role
+from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
+from registry.assessment.scopes import check_writable
+from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.certificates.numbering import allocate_serials, format_number
+from registry.certificates.snapshot import snapshot_for
+from registry.core.audit import record_event
+from registry.core.db import db, utcnow
+from registry.core.errors import Forbidden, InvalidInput
+from registry.organizations.models import AgencyStatus
+
+
+def certificate_fields(certificate: Certificate) -> dict:
+    return {"number": certificate.number, "kind": certificate.kind.value, "status": certificate.status.value,
+            "person_id": certificate.person_id, "issued_on": certificate.issued_on.isoformat()}
+
+
+def issuable_results(batch: AssessmentBatch) -> list[AssessmentResult]:
+    """Passed results that have no certificate yet: what the issue button will turn into certificates."""
+    return list(db.session.scalars(
+        sa.select(AssessmentResult)
+        .where(AssessmentResult.batch_id == batch.id, AssessmentResult.is_passed)
+        .where(~sa.exists().where(Certificate.result_id == AssessmentResult.id))
+        .order_by(AssessmentResult.id)
+    ))
+
+
+def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) -> list[Certificate]:
+    """One numbered certificate per passed result without one; the batch becomes 已发证."""
+    check_writable(actor, batch)
+    # Lock the batch row (PostgreSQL) so two issuers of the same batch cannot both pass the checks.
+    batch = db.session.scalars(sa.select(AssessmentBatch).where(AssessmentBatch.id == batch.id)
+                               .with_for_update().execution_options(populate_existing=True)).one()
+    if batch.status is not BatchStatus.APPROVED:
+        raise InvalidInput("status", f"状态：批次为“{batch.status.label}”，只有已审核的批次可以发证")
+    agency = batch.agency
+    if agency.status is not AgencyStatus.ACTIVE:
+        raise InvalidInput("status", f"状态：{agency.name} 备案状态为“{agency.status.label}”，不能发证")
+    issued_on = issued_on or date.today()
+    results = issuable_results(batch)
+    serials = allocate_serials(agency.id, issued_on.year, batch.level, len(results)) if results else range(0)
+    certificates = []
+    for result, serial in zip(results, serials):
+        number = format_number(agency, issued_on.year, batch.level, serial)
+        certificate = Certificate(
+            number=number, kind=CertificateKind.SKILL_LEVEL, status=CertificateStatus.VALID,
+            person_id=result.person_id, agency_id=agency.id, batch_id=batch.id, result_id=result.id,
+            occupation_id=batch.occupation_id, level=batch.level, issued_on=issued_on,
+            snapshot=snapshot_for(result.person, batch.occupation, batch.work_type, batch.level, agency,
+                                  issued_on, number),
+        )
+        db.session.add(certificate)
+        certificates.append(certificate)
+    batch.status, batch.issued_at = BatchStatus.ISSUED, utcnow()
+    db.session.flush()
+    record_event(actor, "issue", "assessment_batch", batch.id, after={
+        "certificates": len(certificates), "first": certificates[0].number if certificates else None,
+        "last": certificates[-1].number if certificates else None})
+    return certificates
+
+
+def check_certificate_writable(actor, certificate: Certificate) -> None:
+    """An agency acts only on certificates it issued; the administrator on all."""
+    role = getattr(actor, "role", None)
+    if actor is not None and role is not Role.ADMIN and not (
+            role is Role.AGENCY and certificate.agency_id == actor.agency_id):
+        raise Forbidden("no write access to this certificate")
+
+
+def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
+    check_certificate_writable(actor, certificate)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason", "撤销原因：不能为空")
+    if len(reason) > 200:
+        raise InvalidInput("reason", "撤销原因：最多200个字符")
+    if certificate.status is not CertificateStatus.VALID:
+        raise InvalidInput("reason", f"撤销原因：证书状态为“{certificate.status.label}”，只能撤销有效证书")
+    before = certificate_fields(certificate)
+    certificate.status, certificate.revoked_at = CertificateStatus.REVOKED, utcnow()
+    certificate.revoked_by_id, certificate.revocation_reason = getattr(actor, "id", None), reason
+    record_event(actor, "revoke", "certificate", certificate.id, before=before,
+                 after=certificate_fields(certificate) | {"reason": reason})
+
+
+def correct_certificate(actor, certificate: Certificate, reason: str, name: str | None = None,
+                        work_type: str | None = None, issued_on: date | None = None) -> Certificate:
+    """更正: a new certificate with a new number supersedes the old one, which stays, pointing to it."""
+    check_certificate_writable(actor, certificate)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason", "更正原因：不能为空")
+    if certificate.status is not CertificateStatus.VALID or certificate.agency is None:
+        raise InvalidInput("reason", f"更正原因：证书状态为“{certificate.status.label}”，只能更正本系统签发的有效证书")
+    agency = certificate.agency
+    if agency.status is not AgencyStatus.ACTIVE:
+        raise InvalidInput("reason", f"更正原因：{agency.name} 备案状态为“{agency.status.label}”，不能发证")
+    issued_on = issued_on or date.today()
+    serial = allocate_serials(agency.id, issued_on.year, certificate.level, 1)[0]
+    number = format_number(agency, issued_on.year, certificate.level, serial)
+    snapshot = dict(certificate.snapshot) | {"number": number, "issued_on": issued_on.isoformat()}
+    if name is not None and name.strip():
+        snapshot["name"] = name.strip()
+    if work_type is not None:
+        snapshot["work_type"] = work_type.strip() or "--"
+    replacement = Certificate(
+        number=number, kind=certificate.kind, status=CertificateStatus.VALID, person_id=certificate.person_id,
+        agency_id=agency.id, batch_id=certificate.batch_id, occupation_id=certificate.occupation_id,
+        level=certificate.level, issued_on=issued_on, snapshot=snapshot,
+    )
+    db.session.add(replacement)
+    db.session.flush()
+    before = certificate_fields(certificate)
+    certificate.status, certificate.superseded_by_id = CertificateStatus.SUPERSEDED, replacement.id
+    record_event(actor, "correct", "certificate", certificate.id, before=before,
+                 after=certificate_fields(certificate) | {"reason": reason, "replacement": number})
+    record_event(actor, "create", "certificate", replacement.id, after=certificate_fields(replacement))
+    return replacement

@@ -1,0 +1,33 @@
+"""The frozen content of a certificate: every printed field, fixed at issue (人社鉴发〔2021〕1号)."""
+from datetime import date
+
+from registry.organizations.models import Agency
+from registry.people.models import Person
+from registry.reference.models import LEVEL_LABELS, Occupation
+
+TITLE = "职业技能等级证书"
+
+
+def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, level: int, agency: Agency,
+                 issued_on: date, number: str) -> dict:
+    """Plain values only: later edits to the person, occupation or agency never reach an issued certificate.
+
+    The full document number is printed on the certificate, so it is frozen too — encrypted, like every
+    stored ID number; the masked form serves every page that shows the certificate.
+    """
+    return {
+        "title": TITLE,
+        "number": number,
+        "name": person.name,
+        "document_type": person.document_type.label,
+        "document_masked": person.document_masked,
+        "document_cipher": person.document_cipher,
+        "occupation_name": occupation.name,
+        "occupation_code": occupation.code,
+        "work_type": work_type or "--",
+        "level": level,
+        "level_label": LEVEL_LABELS[level],
+        "agency_name": agency.name,
+        "agency_filing_number": agency.filing_number,
+        "issued_on": issued_on.isoformat(),
+    }
