@@ -1,10 +1,10 @@
 """Configuration from the environment, with development secrets generated into the instance folder."""
+import base64
 import logging
 import os
 import secrets
 from pathlib import Path
 
-from registry.people.protection import generate_data_key
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,21 @@ def secret_from_env_or_file(name: str, instance: Path, generate) -> str:
     return value
 
 
+def random_key() -> str:
+    """32 random bytes, url-safe base64: the form of both the data key and the Ed25519 signing key."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+
 def load_config() -> dict:
     instance = instance_path()
     return {
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SECRET_KEY": secret_from_env_or_file("REGISTRY_SECRET_KEY", instance, lambda: secrets.token_urlsafe(48)),
-        "DATA_KEY": secret_from_env_or_file("REGISTRY_DATA_KEY", instance, generate_data_key),
+        "DATA_KEY": secret_from_env_or_file("REGISTRY_DATA_KEY", instance, random_key),
+        "SIGNING_KEY": secret_from_env_or_file("REGISTRY_SIGNING_KEY", instance, random_key),
+        # The address printed in QR codes and PDFs: where the public reaches the verify page.
+        "PUBLIC_URL": os.environ.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
