@@ -16,9 +16,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 install: $(VENV)/.installed
 
 ## make run: install, migrate the SQLite database in instance/, load seed and demo data, serve on $(HOST):$(PORT)
+## (the first run also generates a living demo registry of 2,000 fictional persons; later runs leave it be)
 run: install
 	$(BIN)/registry init-db
 	$(BIN)/registry seed --demo
+	$(BIN)/registry demo --persons 2000 --seed 1 --unless-present
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite (on PostgreSQL too when REGISTRY_TEST_DATABASE_URL is set)

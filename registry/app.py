@@ -5,10 +5,12 @@ from flask import Flask, render_template, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
 from registry.core.db import db
+from registry.core.ratelimit import init_limiter
 
 csrf = CSRFProtect()
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -29,11 +31,15 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     app.json.ensure_ascii = False
+    if proxies := app.config.get("PROXY_COUNT", 0):
+        # Behind nginx the socket peer is the proxy: trust its X-Forwarded-* so the audit log sees the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     _import_models()
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_limiter(app)
     _register_protection(app)
     _register_blueprints(app)
     _register_request_hooks(app)
@@ -53,6 +59,7 @@ def _import_models() -> None:
     import registry.core.import_jobs
     import registry.organizations.models
     import registry.people.models
+    import registry.people.photos
     import registry.reference.models
     import registry.training.models  # noqa: F401
 
@@ -65,15 +72,27 @@ def _register_protection(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
+    from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
+    from registry.assessment.views import bp as assessment_bp
+    from registry.certificates.verify_views import bp as verify_bp
+    from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
+    from registry.certificates import import_views as history_import_views  # noqa: F401  (history import routes)
+    from registry.certificates.views import bp as certificates_bp
     from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
     from registry.organizations.views import bp as organizations_bp
+    from registry.people import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
+    from registry.people.views import bp as people_bp
     from registry.reference.views import bp as reference_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp
 
-    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, training_bp, imports_bp):
+    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
+                      certificates_bp, imports_bp):
         app.register_blueprint(blueprint)
+    # Public and stateless: no session to ride on, and an upload is read once and never kept.
+    csrf.exempt(verify_bp)
+    app.register_blueprint(verify_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -15,6 +15,8 @@ ADMIN = frozenset({Role.ADMIN})
 EVERY_ROLE = frozenset(Role)
 TRAINING_READERS = frozenset({Role.ADMIN, Role.COUNTY, Role.INSTITUTION})
 TRAINING_WRITERS = frozenset({Role.ADMIN, Role.INSTITUTION})
+ASSESSMENT_READERS = frozenset({Role.ADMIN, Role.COUNTY, Role.AGENCY})
+ASSESSMENT_WRITERS = frozenset({Role.ADMIN, Role.AGENCY})
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,39 @@ ROUTES: dict[str, Entry] = {
     "reference.split_target": Entry("/admin/targets/split", ADMIN, "POST"),
     "reference.list_counties": Entry("/admin/counties", ADMIN),
     "reference.edit_county": Entry("/admin/counties/410221/edit", ADMIN),
+    "people.search": Entry("/people", EVERY_ROLE),
+    # The world's trainee is in the county user's county and the institution's class; the agency has no result.
+    "people.person_detail": Entry("/people/{person_id}", EVERY_ROLE - {Role.AGENCY},
+                                  out_of_scope=frozenset({Role.AGENCY})),
+    "people.reveal_document": Entry("/people/{person_id}/reveal", ADMIN, "POST"),
+    # Photos: the administrator, and an agency for its own candidates (the world's trainee is not one).
+    "people.upload_photo": Entry("/people/{person_id}/photo", ADMIN, out_of_scope=frozenset({Role.AGENCY})),
+    "verify.search": Entry("/verify", PUBLIC),
+    "verify.certificate": Entry("/verify/{certificate_number}", PUBLIC),
+    "verify.upload": Entry("/verify/upload", PUBLIC),
+    "verify.api_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
+    # The world's batch is the agency user's, held in the county user's county, approved and issued.
+    "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
+    "assessment.create_batch": Entry("/assessment/batches/new", ASSESSMENT_WRITERS),
+    "assessment.batch_detail": Entry("/assessment/batches/{batch_id}", ASSESSMENT_READERS),
+    "assessment.edit_batch": Entry("/assessment/batches/{batch_id}/edit", ASSESSMENT_WRITERS),
+    "assessment.record_result": Entry("/assessment/batches/{batch_id}/results", ASSESSMENT_WRITERS, "POST"),
+    "assessment.approve_batch": Entry("/assessment/batches/{batch_id}/approve", ASSESSMENT_WRITERS, "POST"),
+    "assessment.issue": Entry("/assessment/batches/{batch_id}/issue", ASSESSMENT_WRITERS),
+    "assessment.import_results": Entry("/assessment/batches/{batch_id}/results/upload", ASSESSMENT_WRITERS),
+    "assessment.results_template": Entry("/assessment/templates/results.xlsx", ASSESSMENT_WRITERS),
+    "certificates.list_certificates": Entry("/certificates", ASSESSMENT_READERS),
+    "certificates.certificate_detail": Entry("/certificates/{certificate_id}", ASSESSMENT_READERS),
+    "certificates.revoke": Entry("/certificates/{certificate_id}/revoke", ASSESSMENT_WRITERS),
+    "certificates.correct": Entry("/certificates/{certificate_id}/correct", ASSESSMENT_WRITERS),
+    "certificates.import_history": Entry("/certificates/history", ADMIN),
+    "certificates.history_template": Entry("/certificates/history/template.xlsx", ADMIN),
+    "certificates.public_key": Entry("/certificates/public-key.pem", PUBLIC),
+    "certificates.certificate_pdf": Entry("/certificates/{certificate_id}/pdf", ASSESSMENT_READERS),
+    "certificates.batch_pdf": Entry("/assessment/batches/{batch_id}/certificates.pdf", ASSESSMENT_READERS),
+    "certificates.batch_zip": Entry("/assessment/batches/{batch_id}/certificates.zip", ASSESSMENT_READERS),
+    "certificates.batch_output_progress": Entry("/assessment/batches/{batch_id}/certificates.zip/progress",
+                                                ASSESSMENT_READERS),
     "training.list_classes": Entry("/training/classes", TRAINING_READERS),
     "training.create_class": Entry("/training/classes/new", TRAINING_WRITERS),
     "training.class_detail": Entry("/training/classes/{class_id}", TRAINING_READERS),
@@ -89,7 +124,7 @@ def test_every_route_has_an_entry(app):
 
 
 @pytest.fixture
-def world(app, make_user, make_agency, make_institution, make_class, make_person):
+def world(app, make_user, make_agency, make_institution, make_class, make_person, approved_batch):
     """One user per role, scoped to real organisations, and the ids the paths need."""
     from registry.core.db import db
     from registry.training.operations import enroll_person
@@ -114,9 +149,21 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
         "occupation_id": agency.scopes[0].occupation_id,
         "class_id": training_class.id,
         "enrollment_id": enrollment.id,
+        "person_id": enrollment.person_id,
         "job_id": _roster_job(users[Role.INSTITUTION], training_class).id,
     }
+    certificate = _certificate(approved_batch(agency=agency, passed=1, failed=0))
+    ids |= {"certificate_number": certificate.number, "certificate_id": certificate.id,
+            "batch_id": certificate.batch_id}
     return users, ids
+
+
+def _certificate(batch):
+    from registry.certificates.operations import issue_batch
+
+    certificate = issue_batch(None, batch)[0]
+    db.session.commit()
+    return certificate
 
 
 def _roster_job(user, training_class):

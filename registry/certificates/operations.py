@@ -3,15 +3,16 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import allocate_serials, format_number
+from registry.certificates.rendering import issued_sha256
+from registry.certificates.scopes import check_certificate_writable
 from registry.certificates.snapshot import snapshot_for
 from registry.core.audit import record_event
 from registry.core.db import db, utcnow
-from registry.core.errors import Forbidden, InvalidInput
+from registry.core.errors import InvalidInput
 from registry.organizations.models import AgencyStatus
 
 
@@ -47,12 +48,13 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
     certificates = []
     for result, serial in zip(results, serials):
         number = format_number(agency, issued_on.year, batch.level, serial)
+        snapshot = snapshot_for(result.person, batch.occupation, batch.work_type, batch.level, agency, issued_on,
+                                number)
         certificate = Certificate(
             number=number, kind=CertificateKind.SKILL_LEVEL, status=CertificateStatus.VALID,
             person_id=result.person_id, agency_id=agency.id, batch_id=batch.id, result_id=result.id,
-            occupation_id=batch.occupation_id, level=batch.level, issued_on=issued_on,
-            snapshot=snapshot_for(result.person, batch.occupation, batch.work_type, batch.level, agency,
-                                  issued_on, number),
+            occupation_id=batch.occupation_id, level=batch.level, issued_on=issued_on, snapshot=snapshot,
+            pdf_sha256=issued_sha256(snapshot),
         )
         db.session.add(certificate)
         certificates.append(certificate)
@@ -62,14 +64,6 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
         "certificates": len(certificates), "first": certificates[0].number if certificates else None,
         "last": certificates[-1].number if certificates else None})
     return certificates
-
-
-def check_certificate_writable(actor, certificate: Certificate) -> None:
-    """An agency acts only on certificates it issued; the administrator on all."""
-    role = getattr(actor, "role", None)
-    if actor is not None and role is not Role.ADMIN and not (
-            role is Role.AGENCY and certificate.agency_id == actor.agency_id):
-        raise Forbidden("no write access to this certificate")
 
 
 def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
@@ -111,7 +105,7 @@ def correct_certificate(actor, certificate: Certificate, reason: str, name: str 
     replacement = Certificate(
         number=number, kind=certificate.kind, status=CertificateStatus.VALID, person_id=certificate.person_id,
         agency_id=agency.id, batch_id=certificate.batch_id, occupation_id=certificate.occupation_id,
-        level=certificate.level, issued_on=issued_on, snapshot=snapshot,
+        level=certificate.level, issued_on=issued_on, snapshot=snapshot, pdf_sha256=issued_sha256(snapshot),
     )
     db.session.add(replacement)
     db.session.flush()

@@ -67,4 +67,8 @@ def load_config() -> dict:
         "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "IMPORT_MAX_ROWS": int(os.environ.get("REGISTRY_IMPORT_MAX_ROWS", 200_000)),
         "PER_PAGE": 25,
+        "PROXY_COUNT": int(os.environ.get("REGISTRY_PROXY_COUNT", 0)),
+        # Business rules the city may tune without a code change.
+        "TRAINING_HOURS_TOLERANCE": float(os.environ.get("REGISTRY_TRAINING_HOURS_TOLERANCE", 0.1)),
+        "ASSESSMENT_PASS_MARK": float(os.environ.get("REGISTRY_ASSESSMENT_PASS_MARK", 60)),
     }

@@ -1,5 +1,8 @@
 """The pages every import shares: the dry-run report with progress, and the commit button."""
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -9,6 +12,7 @@ from registry.core import import_jobs
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
 from registry.core.imports import Outcome, read_outcomes
+from registry.core.spreadsheets import Column, template_csv, template_workbook
 
 bp = Blueprint("imports", __name__)
 PAGE_SIZE = 100
@@ -32,6 +36,23 @@ def accept_upload(kind: str, target_id: int | None, upload: FileStorage | None) 
     db.session.commit()
     import_jobs.start(job.id, import_jobs.check_job)
     return job
+
+
+def upload_page(kind: str, target_id: int | None, **context):
+    """The shared upload page (templates/import_upload.html) with the user's last uploads of this kind."""
+    target = ImportJob.target_id.is_(None) if target_id is None else ImportJob.target_id == target_id
+    jobs = db.session.scalars(sa.select(ImportJob).where(ImportJob.kind == kind, target,
+                                                         ImportJob.user_id == current_user.id)
+                              .order_by(ImportJob.id.desc()).limit(10)).all()
+    return render_template("import_upload.html", jobs=jobs, **context)
+
+
+def template_download(columns: list[Column], sample: list[list], title: str, fmt: str):
+    """An empty template to fill in: .xlsx with a sample row, or a bare CSV header."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    data = template_workbook(columns, sample, title=title) if fmt == "xlsx" else template_csv(columns)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{title}.{fmt}")
 
 
 @bp.get("/imports/<int:job_id>")

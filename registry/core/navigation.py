@@ -10,6 +10,9 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("培训机构", "organizations.list_institutions"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
+        ("认定批次", "assessment.list_batches"),
+        ("证书", "certificates.list_certificates"),
+        ("人员查询", "people.search"),
         ("职业", "reference.list_occupations"),
         ("目标", "reference.list_targets"),
         ("县区", "reference.list_counties"),
@@ -20,12 +23,21 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("首页", "core.index"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
+        ("认定批次", "assessment.list_batches"),
+        ("证书", "certificates.list_certificates"),
+        ("人员查询", "people.search"),
     ],
-    Role.AGENCY: [("首页", "core.index")],
+    Role.AGENCY: [
+        ("首页", "core.index"),
+        ("认定批次", "assessment.list_batches"),
+        ("证书", "certificates.list_certificates"),
+        ("人员查询", "people.search"),
+    ],
     Role.INSTITUTION: [
         ("首页", "core.index"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
+        ("人员查询", "people.search"),
     ],
 }
 

@@ -8,10 +8,12 @@ from registry.core.import_jobs import ImportJob, register_importer
 from registry.core.imports import Outcome, RowError, RowOutcome
 from registry.core.spreadsheets import Column, parse_date
 from registry.people.masking import mask_document, mask_name
+from registry.people.person_rows import (
+    DOCUMENT_ALIASES, DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, parse_document, parse_rows,
+)
 from registry.training import operations
 from registry.training.models import EnrollmentStatus
 from registry.training.roster import ClassImporter
-from registry.training.roster_rows import DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, parse_document
 
 STATUS, COMPLETED_ON, HOURS = "结业状态", "结业日期", "参训学时"
 STATUSES = {"结业": EnrollmentStatus.COMPLETED, "已结业": EnrollmentStatus.COMPLETED,
@@ -21,7 +23,7 @@ COLUMN_OF_FIELD = {"completed_on": COMPLETED_ON, "attended_hours": HOURS, "statu
 
 COMPLETION_COLUMNS = [
     Column("document_type", DOCUMENT_TYPE, required=False),
-    Column("document_number", DOCUMENT_NUMBER, aliases=("身份证号", "身份证号码", "证件号")),
+    Column("document_number", DOCUMENT_NUMBER, aliases=DOCUMENT_ALIASES),
     Column("name", NAME, aliases=("学员姓名",), required=False),
     Column("status", STATUS, aliases=("状态",), required=False),
     Column("completed_on", COMPLETED_ON, required=False),
@@ -62,8 +64,8 @@ class CompletionImporter(ClassImporter):
                 raise RowError(HOURS, "结业时不能为空")
             fields["attended_hours"] = _hours(values["attended_hours"])
             self._check_rules(fields["completed_on"], fields["attended_hours"])
-        fields["digest"] = self._hash(document_type, number)
-        self._claim(row, fields["digest"])
+        fields["digest"] = self.people.digest(document_type, number)
+        self.people.claim(row, fields["digest"])
         return fields
 
     @staticmethod
@@ -82,14 +84,9 @@ class CompletionImporter(ClassImporter):
             raise RowError(COLUMN_OF_FIELD.get(error.field, STATUS), error.message.split("：", 1)[-1]) from None
 
     def check_chunk(self, rows):
-        parsed = []
-        for row, values in rows:
-            try:
-                parsed.append((row, self._parse(row, values)))
-            except RowError as error:
-                parsed.append((row, error))
-        persons = self._persons([fields["digest"] for _row, fields in parsed if isinstance(fields, dict)])
-        enrolled = self._enrollments([person[0] for person in persons.values()])
+        parsed = parse_rows(rows, self._parse)
+        persons = self.people.find([fields["digest"] for _row, fields in parsed if isinstance(fields, dict)])
+        enrolled = self._enrollments([person.id for person in persons.values()])
         return [self._classify(row, fields, persons, enrolled) for row, fields in parsed]
 
     def _classify(self, row, fields, persons, enrolled) -> tuple[RowOutcome, Any]:
@@ -97,11 +94,11 @@ class CompletionImporter(ClassImporter):
             return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
         subject = mask_document(fields["document_type"], fields["number"])
         person = persons.get(fields["digest"])
-        enrollment = enrolled.get(person[0]) if person else None
+        enrollment = enrolled.get(person.id) if person else None
         if enrollment is None:
             return RowOutcome(row, Outcome.ERROR, "该人员不在本班名单中", DOCUMENT_NUMBER, subject), None
-        subject = f"{mask_name(person[1])} {subject}"
-        if fields["name"] and fields["name"] != person[1]:
+        subject = f"{mask_name(person.name)} {subject}"
+        if fields["name"] and fields["name"] != person.name:
             return RowOutcome(row, Outcome.ERROR, "与该证件号码登记的姓名不符", NAME, subject), None
         if fields["completed_on"] and fields["completed_on"] < enrollment.enrolled_on:
             return RowOutcome(row, Outcome.ERROR, f"早于报名日期 {enrollment.enrolled_on.isoformat()}",

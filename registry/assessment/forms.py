@@ -1,0 +1,99 @@
+"""Forms for assessment batches and results, and the filter bar of the batch list."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from registry.assessment.models import BatchStatus
+from registry.people.identity import DocumentType
+from registry.reference.forms import readable
+from registry.reference.models import LEVEL_LABELS
+from registry.training.forms import ALL, BAD_CHOICE, BAD_DATE, NOT_AN_INTEGER, REQUIRED, optional_int
+
+# Highest digit first: 五级/初级工 is where most candidates start.
+LEVEL_CHOICES = [SelectChoice(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)]
+SCORE_HELP = "0–100，可带两位小数"
+
+
+def enum_choices(members, blank: tuple[str, str] | None = None) -> list[SelectChoice]:
+    options = [SelectChoice(member.value, member.label) for member in members]
+    return [SelectChoice(*blank), *options] if blank else options
+
+
+def date_field(label: str, required: bool = True, **kwargs) -> DateField:
+    # InputRequired keeps the format error for a typed but unreadable date; DataRequired would replace it.
+    check = InputRequired(REQUIRED) if required else Optional()
+    return DateField(label, validators=[check], invalid_value_message=BAD_DATE, **kwargs)
+
+
+def score_field(label: str) -> StringField:
+    # Parsed by the operation, so a typed form and an uploaded file get the same range message.
+    return StringField(label, validators=[Optional(), Length(max=10, message="最多10个字符")],
+                       description=SCORE_HELP)
+
+
+class BatchForm(FlaskForm):
+    agency_id = SelectField("评价机构", coerce=optional_int, choices=[], validate_choice=False,
+                            invalid_value_message="请选择评价机构")
+    occupation_id = SelectField("职业", coerce=optional_int, choices=[], validate_choice=False,
+                                invalid_value_message="请选择职业")
+    work_type = StringField("工种/职业方向", validators=[Optional(), Length(max=60, message="最多60个字符")],
+                            description="可留空；备案范围限定了工种时须与之一致")
+    level = SelectField("等级", coerce=int, choices=LEVEL_CHOICES, invalid_choice_message="请选择等级",
+                        invalid_value_message="请选择等级")
+    assessed_on = date_field("认定日期")
+    assessed_until = date_field("结束日期", required=False, description="多日认定时填写最后一天，否则留空")
+    county_code = SelectField("认定地点（县区）", choices=[], validate_choice=False)
+    training_class_id = IntegerField(
+        "关联培训班编号", validators=[Optional(), readable, NumberRange(min=1, message="应为正整数")],
+        invalid_value_message=NOT_AN_INTEGER, description="可留空；填写培训班页面标题旁的编号",
+    )
+
+    def values(self) -> dict:
+        """Keyword arguments for create_batch/update_batch; agency staff get no agency field."""
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class ResultForm(FlaskForm):
+    document_type = SelectField("证件类型", choices=enum_choices(DocumentType),
+                                default=DocumentType.RESIDENT_ID.value, invalid_choice_message=BAD_CHOICE)
+    document_number = StringField("证件号码",
+                                  validators=[DataRequired(REQUIRED), Length(max=40, message="最多40个字符")])
+    name = StringField("姓名", validators=[DataRequired(REQUIRED), Length(max=60, message="最多60个字符")])
+    county_code = SelectField("所在县区", choices=[], validate_choice=False,
+                              description="仅在首次登记该人员时使用：户籍或工作所在县区")
+    theory_score = score_field("理论知识成绩")
+    practical_score = score_field("操作技能成绩")
+    review_score = score_field("综合评审成绩")
+    remarks = StringField("备注", validators=[Optional(), Length(max=200, message="最多200个字符")])
+
+    def values(self) -> dict:
+        fields = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        return {"review_score": None} | fields
+
+
+# --- list filters, read from the query string ------------------------------------------------------------
+
+def filter_select(label: str, choices=(), coerce=str) -> SelectField:
+    # The blank default keeps an absent argument from counting as an invalid choice.
+    return SelectField(label, choices=list(choices), coerce=coerce, default="",
+                       invalid_choice_message=BAD_CHOICE, invalid_value_message=BAD_CHOICE)
+
+
+class ListFilters(Form):
+    """A GET filter bar: a value that does not parse is shown beside its field and ignored."""
+
+    def filters(self) -> dict:
+        """The filled-in, valid values by field name."""
+        self.validate()
+        return {name: field.data for name, field in self._fields.items()
+                if not field.errors and field.data not in ("", None)}
+
+
+class BatchFilterForm(ListFilters):
+    status = filter_select("状态", enum_choices(BatchStatus, ALL))
+    occupation_id = filter_select("职业", coerce=optional_int)
+    level = filter_select("等级", [SelectChoice(*ALL), *LEVEL_CHOICES], coerce=optional_int)
+    county_code = filter_select("认定地点")
+    agency_id = filter_select("评价机构", coerce=optional_int)
+    assessed_from = date_field("认定日期从", required=False)
+    assessed_to = date_field("至", required=False)

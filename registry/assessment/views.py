@@ -1,0 +1,297 @@
+"""Assessment pages: the batch list and its export, planning a batch, the results grid, approval, issue."""
+import io
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import contains_eager, selectinload
+
+from registry.accounts.access import roles_required
+from registry.accounts.models import Role
+from registry.assessment import operations
+from registry.assessment.forms import BatchFilterForm, BatchForm, ResultForm
+from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
+from registry.assessment.scopes import get_batch_or_404, may_write, readable_batches
+from registry.certificates.models import Certificate
+from registry.certificates.operations import issuable_results, issue_batch
+from registry.core.audit import record_event
+from registry.core.db import commit_with_retry, db
+from registry.core.errors import InvalidInput
+from registry.core.forms import submit
+from registry.core.listing import current_sorting, paginate
+from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.organizations.models import Agency, AgencyStatus
+from registry.people.identity import DocumentType
+from registry.people.models import Person
+from registry.people.operations import find_person, register_person
+from registry.reference.models import LEVEL_LABELS
+from registry.reference.queries import county_choices, occupation_choices
+from registry.training.scopes import may_read as may_read_class
+
+bp = Blueprint("assessment", __name__)
+readers = roles_required(Role.ADMIN, Role.COUNTY, Role.AGENCY)
+writers = roles_required(Role.ADMIN, Role.AGENCY)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FILTERS = {
+    "status": lambda value: AssessmentBatch.status == value,
+    "occupation_id": lambda value: AssessmentBatch.occupation_id == value,
+    "level": lambda value: AssessmentBatch.level == value,
+    "county_code": lambda value: AssessmentBatch.county_code == value,
+    "agency_id": lambda value: AssessmentBatch.agency_id == value,
+    "assessed_from": lambda value: AssessmentBatch.assessed_on >= value,
+    "assessed_to": lambda value: AssessmentBatch.assessed_on <= value,
+}
+
+
+def _per_batch(name: str, counted, *conditions) -> sa.Label:
+    """A count per batch, correlated so that one definition serves the page, the sort and the export."""
+    return (sa.select(sa.func.count(counted)).where(*conditions).correlate(AssessmentBatch)
+            .scalar_subquery().label(name))
+
+
+RESULTS = AssessmentResult.batch_id == AssessmentBatch.id
+TALLIES = {
+    "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS),
+    "passed": _per_batch("passed", AssessmentResult.id, RESULTS, AssessmentResult.is_passed),
+    # Replacements issued by a correction have no result: only first issues count as issued here.
+    "issued": _per_batch("issued", Certificate.id, Certificate.batch_id == AssessmentBatch.id,
+                         Certificate.result_id.is_not(None)),
+}
+COLUMNS = {"id": AssessmentBatch.id, "assessed_on": AssessmentBatch.assessed_on,
+           "level": AssessmentBatch.level, "status": AssessmentBatch.status,
+           "candidates": TALLIES["candidates"]}
+BATCH_LOADS = (selectinload(AssessmentBatch.agency), selectinload(AssessmentBatch.occupation),
+               selectinload(AssessmentBatch.county))
+OPTIONAL_LINKS = ("assessment.import_results", "people.person_detail", "certificates.batch_pdf",
+                  "certificates.batch_zip")
+BATCH_HEADERS = ["批次编号", "评价机构", "职业编码", "职业", "工种/职业方向", "等级", "认定日期", "结束日期", "认定地点",
+                 "关联培训班编号", "状态", "考生人数", "合格人数", "已发证数"]
+
+
+# --- batches ----------------------------------------------------------------------------------------------
+
+@bp.get("/assessment/batches")
+@readers
+def list_batches():
+    form = _filter_form()
+    statement = sa.select(AssessmentBatch).where(
+        readable_batches(current_user), *(FILTERS[name](value) for name, value in form.filters().items()))
+    if request.args.get("format") in ("xlsx", "csv"):
+        rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id))
+        return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list")
+    page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on")
+    on_page = AssessmentBatch.id.in_([batch.id for batch in page.items])
+    tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *TALLIES.values())
+                                                         .where(on_page))}
+    return render_template("assessment/batches.html", page=page, sorting=sorting, form=form, tallies=tallies,
+                           can_create=current_user.role in (Role.ADMIN, Role.AGENCY),
+                           level_labels=LEVEL_LABELS)
+
+
+@bp.route("/assessment/batches/new", methods=["GET", "POST"])
+@writers
+def create_batch():
+    form = _batch_form()
+    created: list[AssessmentBatch] = []  # submit() returns only a flag: keep the new row to redirect to it
+    if form.validate_on_submit() and submit(form, lambda: created.append(
+        operations.create_batch(current_user, **{"agency_id": None} | form.values())
+    )):
+        flash("认定批次已创建，可以开始录入成绩。", "success")
+        return redirect(url_for("assessment.batch_detail", batch_id=created[0].id))
+    return _render_batch_form(form, "新建认定批次", url_for("assessment.list_batches"))
+
+
+@bp.route("/assessment/batches/<int:batch_id>/edit", methods=["GET", "POST"])
+@writers
+def edit_batch(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id, for_write=True)
+    if batch.status is not BatchStatus.PLANNED:
+        flash(f"批次为“{batch.status.label}”，只有计划中（尚未录入成绩）的批次可以修改。", "error")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    form = _batch_form(obj=batch)
+    if form.validate_on_submit() and submit(form, lambda: operations.update_batch(
+        current_user, batch, **form.values()
+    )):
+        flash("认定批次已更新。", "success")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    return _render_batch_form(form, f"编辑认定批次 第 {batch.id} 批",
+                              url_for("assessment.batch_detail", batch_id=batch_id), batch.agency)
+
+
+@bp.get("/assessment/batches/<int:batch_id>")
+@readers
+def batch_detail(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id)
+    return _render_detail(batch, _result_form(batch))
+
+
+# --- results, approval and issue --------------------------------------------------------------------------
+
+@bp.post("/assessment/batches/<int:batch_id>/results")
+@writers
+def record_result(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id, for_write=True)
+    form, saved = _result_form(batch), []
+    if form.validate_on_submit() and submit(form, lambda: saved.append(
+        _record_by_document(current_user, batch, **form.values())
+    )):
+        outcome = "合格" if saved[0].is_passed else "不合格"
+        flash(f"{saved[0].person.name} 的成绩已保存（{outcome}）。", "success")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id) + "#results")
+    return _render_detail(batch, form)
+
+
+@bp.post("/assessment/batches/<int:batch_id>/approve")
+@writers
+def approve_batch(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id, for_write=True)
+    if submit(FlaskForm(), lambda: operations.approve_batch(current_user, batch)):
+        flash("批次已审核，成绩不能再修改；现在可以发证。", "success")
+    return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+
+
+@bp.route("/assessment/batches/<int:batch_id>/issue", methods=["GET", "POST"])
+@writers
+def issue(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id, for_write=True)
+    form, issued = FlaskForm(), []
+    if form.validate_on_submit():
+        # Concurrent issuers queue on the serial counter; on SQLite the loser retries instead of failing.
+        if submit(form, lambda: issued.append(commit_with_retry(lambda: issue_batch(current_user, batch)))):
+            flash(_issued_message(issued[0]), "success")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    if batch.status is not BatchStatus.APPROVED:
+        flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    return render_template("assessment/issue.html", batch=batch, form=form,
+                           count=len(issuable_results(batch)), level_label=LEVEL_LABELS[batch.level])
+
+
+def _record_by_document(actor, batch: AssessmentBatch, *, document_type: str, document_number: str, name: str,
+                        county_code: str, remarks: str = "", **scores) -> AssessmentResult:
+    """Find the candidate by document number, registering them if unknown, then save their result.
+
+    An operation in all but place (it takes the actor and never commits): it belongs beside record_result.
+    """
+    operations.check_accepts_results(actor, batch)
+    document_type = DocumentType(document_type)
+    person = find_person(document_type, document_number)
+    if person is None:
+        person = register_person(actor, document_type, document_number, name, county_code)
+    elif person.name != (name or "").strip():
+        # Most often a mistyped number that belongs to someone else: never score the wrong person.
+        raise InvalidInput("name", "姓名：与该证件号码已登记的姓名不符，请核对证件号码和姓名")
+    return operations.record_result(actor, batch, person, scores["theory_score"], scores["practical_score"],
+                                    scores["review_score"], remarks)
+
+
+# --- exports, shared with the certificate list ------------------------------------------------------------
+
+def sorted_statement(statement: sa.Select, columns: dict, default: str, tie_breaker) -> sa.Select:
+    """The export's order is the page's order, so the file reads like the list on screen."""
+    sorting = current_sorting(columns, default)
+    column = columns[sorting.key]
+    return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
+
+
+def send_export(title: str, headers: list[str], rows: list[list], entity_type: str):
+    """A list export carries personal data out of the registry, so each one is logged with its filter."""
+    fmt = request.args["format"]
+    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
+    record_event(current_user, "export", entity_type, None,
+                 after={**request.args.to_dict(), "list": title, "rows": len(rows)})
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if fmt == "xlsx" else "text/csv",
+                     as_attachment=True, download_name=f"{title}_{date.today():%Y%m%d}.{fmt}")
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+def _batch_rows(statement: sa.Select) -> list[list]:
+    rows = []
+    for batch, candidates, passed, issued in db.session.execute(
+            statement.add_columns(*TALLIES.values()).options(*BATCH_LOADS)):
+        rows.append([batch.id, batch.agency.name, batch.occupation.code, batch.occupation.name,
+                     batch.work_type or "", LEVEL_LABELS[batch.level], batch.assessed_on,
+                     batch.assessed_until, batch.county.name, batch.training_class_id, batch.status.label,
+                     candidates, passed, issued])
+    return rows
+
+
+def _filter_form() -> BatchFilterForm:
+    form = BatchFilterForm(request.args)
+    form.occupation_id.choices = [("", "全部"), *occupation_choices()]
+    form.county_code.choices = [("", "全部"), *county_choices()]
+    if current_user.role is Role.ADMIN:
+        form.agency_id.choices = [("", "全部"), *_agency_choices(sa.true())]
+    else:
+        del form.agency_id  # an agency sees only its own batches anyway; a county needs no agency filter
+    return form
+
+
+def _batch_form(**kwargs) -> BatchForm:
+    form = BatchForm(**kwargs)
+    if current_user.role is Role.ADMIN and "obj" not in kwargs:
+        form.agency_id.choices = [("", "（请选择）"), *_agency_choices(Agency.status == AgencyStatus.ACTIVE)]
+    else:
+        del form.agency_id  # an agency plans only its own batches, and a batch never changes agency
+    form.occupation_id.choices = [("", "（请选择）"), *occupation_choices()]
+    form.county_code.choices = [("", "（请选择）"), *county_choices()]
+    if not form.is_submitted() and "obj" not in kwargs and current_user.role is Role.AGENCY:
+        form.county_code.data = current_user.agency.county_code
+    return form
+
+
+def _agency_choices(condition) -> list[tuple[int, str]]:
+    statement = sa.select(Agency.id, Agency.name).where(condition).order_by(Agency.name)
+    return [(agency_id, name) for agency_id, name in db.session.execute(statement)]
+
+
+def _render_batch_form(form: BatchForm, title: str, cancel_url: str, agency: Agency | None = None):
+    # Agency staff see their filed scope beside the form: a batch outside it is refused.
+    agency = agency or (current_user.agency if current_user.role is Role.AGENCY else None)
+    return render_template("assessment/batch_form.html", form=form, title=title, cancel_url=cancel_url,
+                           agency=agency, level_labels=LEVEL_LABELS)
+
+
+def _result_form(batch: AssessmentBatch) -> ResultForm:
+    form = ResultForm()
+    form.county_code.choices = county_choices()
+    if batch.level not in operations.REVIEW_LEVELS:
+        del form.review_score
+    if not form.is_submitted():
+        form.county_code.data = batch.county_code
+    return form
+
+
+def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
+    statement = (sa.select(AssessmentResult)
+                 .where(AssessmentResult.person_id == Person.id, AssessmentResult.batch_id == batch.id)
+                 .options(contains_eager(AssessmentResult.person)))
+    columns = {"name": Person.name, "theory": AssessmentResult.theory_score,
+               "practical": AssessmentResult.practical_score, "passed": AssessmentResult.is_passed,
+               "entered": AssessmentResult.id}
+    page, sorting = paginate(statement, columns, default="entered")
+    certificates = {certificate.result_id: certificate for certificate in db.session.scalars(
+        sa.select(Certificate).where(Certificate.result_id.in_([result.id for result in page.items])))}
+    counts = db.session.execute(sa.select(*TALLIES.values()).where(AssessmentBatch.id == batch.id)).one()
+    writable = may_write(current_user, batch)
+    return render_template(
+        "assessment/batch_detail.html", batch=batch, page=page, sorting=sorting, certificates=certificates,
+        counts=counts, writable=writable, accepts_results=writable and batch.status in operations.EDITABLE,
+        result_form=result_form, level_label=LEVEL_LABELS[batch.level],
+        has_review=batch.level in operations.REVIEW_LEVELS, pass_mark=f"{operations.pass_mark():g}",
+        class_link=batch.training_class is not None and may_read_class(current_user, batch.training_class),
+        # Links to pages of other modules appear only once those pages are registered.
+        linked={endpoint for endpoint in OPTIONAL_LINKS if endpoint in current_app.view_functions},
+    )
+
+
+def _issued_message(certificates: list[Certificate]) -> str:
+    if not certificates:
+        return "批次已标记为已发证；没有需要发证的合格人员。"
+    return (f"已发证 {len(certificates)} 本，证书编号 {certificates[0].number}"
+            f"{' 至 ' + certificates[-1].number if len(certificates) > 1 else ''}。")

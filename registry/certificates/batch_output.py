@@ -1,0 +1,204 @@
+"""A batch's certificates as one multi-page PDF or a ZIP of single PDFs; large batches build in background.
+
+A large batch's file is written to instance/exports/<batch>-<key>.<format>, with a progress file beside it
+while it is built. The key digests what the file holds (each certificate's id, status and issued hash, the
+public URL and the public key), so a revocation or a correction leads to a new file, while asking again for
+an unchanged batch serves the file already built. Every page is the certificate's own reprint, so a ZIP
+entry is byte for byte the single-certificate download.
+"""
+import hashlib
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from registry.certificates import pdf, rendering
+from registry.certificates.models import Certificate, CertificateStatus
+from registry.core.db import db
+
+log = logging.getLogger(__name__)
+
+INLINE_LIMIT = 200  # above this many certificates a request would wait too long: build beside it
+PROGRESS_EVERY = 10
+STALE_SECONDS = 300  # a progress file untouched this long was left by a worker that died
+MEDIA_TYPES = {"pdf": "application/pdf", "zip": "application/zip"}
+
+Progress = Callable[[int], None]
+
+
+def batch_certificates(batch_id: int) -> list[Certificate]:
+    """What a batch prints: all but superseded certificates (their corrections belong to the batch too)."""
+    return list(db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.batch_id == batch_id, Certificate.status != CertificateStatus.SUPERSEDED)
+        .order_by(Certificate.number)
+    ))
+
+
+def inline_limit() -> int:
+    return current_app.config.get("BATCH_OUTPUT_INLINE_LIMIT", INLINE_LIMIT)
+
+
+def entry_name(certificate: Certificate) -> str:
+    return f"{certificate.number}.pdf"
+
+
+def write_pdf(certificates: Sequence[Certificate], target: BinaryIO, progress: Progress) -> None:
+    canvas = Canvas(target, pagesize=A4, invariant=True, pageCompression=1,
+                    initialFontName=pdf.register_font())
+    canvas.setTitle(f"{certificates[0].snapshot['title']} {certificates[0].number}–{certificates[-1].number}")
+    canvas.setAuthor(certificates[0].snapshot["agency_name"])
+    for done, certificate in enumerate(certificates, 1):
+        rendering.draw(canvas, certificate)
+        canvas.showPage()
+        progress(done)
+    with rendering.SUBSET_LOCK:
+        canvas.save()
+
+
+def write_zip(certificates: Sequence[Certificate], target: BinaryIO, progress: Progress) -> None:
+    with zipfile.ZipFile(target, "w") as archive:
+        for done, certificate in enumerate(certificates, 1):
+            # The issue date as the entry's time keeps the archive itself the same bytes every time.
+            info = zipfile.ZipInfo(entry_name(certificate), date_time=certificate.issued_on.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, rendering.render(certificate))
+            progress(done)
+
+
+WRITERS: dict[str, Callable[[Sequence[Certificate], BinaryIO, Progress], None]] = {
+    "pdf": write_pdf, "zip": write_zip}
+
+
+def build_in_memory(certificates: Sequence[Certificate], fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    WRITERS[fmt](certificates, buffer, lambda done: None)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Export:
+    """One batch file on disk: built, being built, failed, or not yet asked for."""
+
+    folder: Path
+    batch_id: int
+    fmt: str
+    key: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.batch_id}-{self.key}.{self.fmt}"
+
+    @property
+    def progress_path(self) -> Path:
+        return self.folder / f"{self.path.name}.progress.json"
+
+
+def export_for(batch_id: int, certificates: Sequence[Certificate], fmt: str) -> Export:
+    digest = hashlib.sha256(f"{rendering.public_url()}\n{rendering.public_key_pem()}\n".encode())
+    for certificate in certificates:
+        digest.update(f"{certificate.id}:{certificate.status.value}:{certificate.pdf_sha256}\n".encode())
+    folder = Path(current_app.config["INSTANCE_PATH"]) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Export(folder, batch_id, fmt, digest.hexdigest()[:16])
+
+
+def status_of(export: Export) -> dict:
+    """{"state": "ready" | "running" | "failed" | "absent", "done", "total", "message"}."""
+    if export.path.exists():
+        return {"state": "ready"}
+    try:
+        age = time.time() - export.progress_path.stat().st_mtime
+        progress = json.loads(export.progress_path.read_text() or "{}")
+    except FileNotFoundError:
+        return {"state": "absent"}
+    except json.JSONDecodeError:
+        progress = {}
+    if progress.get("failed"):
+        return {"state": "failed", "message": progress.get("message", "")}
+    if age > STALE_SECONDS:
+        return {"state": "absent"}
+    return {"state": "running", "done": progress.get("done", 0), "total": progress.get("total")}
+
+
+def claim(export: Export, total: int) -> bool:
+    """Let one request start the build: the progress file is created exclusively.
+
+    Should two builds still run (a stale file removed twice), each writes its own part file and the last
+    rename wins — harmless, because both write the same bytes.
+    """
+    if status_of(export)["state"] in ("ready", "running"):
+        return False
+    export.progress_path.unlink(missing_ok=True)
+    try:
+        with export.progress_path.open("x") as handle:
+            json.dump({"done": 0, "total": total}, handle)
+    except FileExistsError:
+        return False
+    return True
+
+
+def write_progress(export: Export, **progress) -> None:
+    temporary = export.folder / f"{export.progress_path.name}.{uuid.uuid4().hex}.tmp"
+    temporary.write_text(json.dumps(progress, ensure_ascii=False))
+    temporary.replace(export.progress_path)
+
+
+def build(export: Export) -> None:
+    """Write to a private part file, then move it into place in one step: a reader never sees half a file."""
+    part = export.folder / f"{export.path.name}.{uuid.uuid4().hex}.part"
+    try:
+        certificates = batch_certificates(export.batch_id)
+        total = len(certificates)
+
+        def progress(done: int) -> None:
+            if done % PROGRESS_EVERY == 0 or done == total:
+                write_progress(export, done=done, total=total)
+
+        with part.open("wb") as target:
+            WRITERS[export.fmt](certificates, target, progress)
+        os.replace(part, export.path)
+        export.progress_path.unlink(missing_ok=True)
+        _remove_older_files(export)
+    except Exception:  # a failed build must say so, never look like one still running
+        log.exception("batch output %s failed", export.path.name)
+        part.unlink(missing_ok=True)
+        write_progress(export, failed=True, message="生成文件时发生内部错误，请稍后重试或联系管理员。")
+
+
+def _remove_older_files(export: Export) -> None:
+    """Files of the same batch and format built before a revocation or correction are never served again."""
+    for path in export.folder.glob(f"{export.batch_id}-*.{export.fmt}"):
+        if path != export.path:
+            path.unlink(missing_ok=True)
+
+
+def start(export: Export) -> None:
+    """Build in this process's background: inline when EXPORTS_INLINE is set (tests), otherwise a thread."""
+    app = current_app._get_current_object()
+    if app.config.get("EXPORTS_INLINE"):
+        _run(app, export)
+    else:
+        name = f"export-{export.path.name}"
+        threading.Thread(target=_run, args=(app, export), name=name, daemon=True).start()
+
+
+def _run(app: Flask, export: Export) -> None:
+    with app.app_context():
+        try:
+            build(export)
+        finally:
+            db.session.remove()

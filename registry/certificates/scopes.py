@@ -1,0 +1,61 @@
+"""Who may read and act on which certificates: the one place the certificate scope rule lives."""
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm import aliased
+
+from registry.accounts.models import Role
+from registry.assessment.models import AssessmentBatch
+from registry.certificates.models import Certificate
+from registry.core.db import db
+from registry.core.errors import Forbidden
+from registry.people.models import Person
+
+
+def readable_certificates(user) -> sa.ColumnElement[bool]:
+    """A WHERE clause on Certificate: admin all, an agency those it issued, a county those tied to it.
+
+    A county sees a certificate when its holder's county of record is the county, or when it was assessed
+    there. Aliases keep the subqueries uncorrelated when the list itself joins persons or batches.
+    """
+    role = getattr(user, "role", None)
+    if role is Role.ADMIN:
+        return sa.true()
+    if role is Role.AGENCY:
+        return Certificate.agency_id == user.agency_id
+    if role is Role.COUNTY:
+        holder, batch = aliased(Person), aliased(AssessmentBatch)
+        return sa.or_(
+            sa.exists().where(holder.id == Certificate.person_id, holder.county_code == user.county_code),
+            sa.exists().where(batch.id == Certificate.batch_id, batch.county_code == user.county_code),
+        )
+    return sa.false()
+
+
+def may_read(user, certificate: Certificate) -> bool:
+    role = getattr(user, "role", None)
+    if role is Role.COUNTY:
+        batch_county = certificate.batch.county_code if certificate.batch else None
+        return user.county_code in (certificate.person.county_code, batch_county)
+    return role is Role.ADMIN or (role is Role.AGENCY and certificate.agency_id == user.agency_id)
+
+
+def may_write(user, certificate: Certificate) -> bool:
+    """Only the issuing agency (and the administrator) revokes or corrects; county staff supervise."""
+    role = getattr(user, "role", None)
+    return role is Role.ADMIN or (role is Role.AGENCY and certificate.agency_id == user.agency_id)
+
+
+def check_certificate_writable(actor, certificate: Certificate) -> None:
+    """Operations call this too, so the CLI or the API cannot bypass the views' rule; no actor: the system."""
+    if actor is not None and not may_write(actor, certificate):
+        raise Forbidden("no write access to this certificate")
+
+
+def get_certificate_or_404(user, certificate_id: int, for_write: bool = False) -> Certificate:
+    """Outside the read scope is 404, so a guessed id reveals nothing; readable but not writable is 403."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not may_read(user, certificate):
+        abort(404)
+    if for_write and not may_write(user, certificate):
+        abort(403)
+    return certificate

@@ -1,0 +1,271 @@
+"""Public verification (证书查询): what anyone may learn from a certificate number, a QR code or a PDF file.
+
+Read-only. Names and document numbers leave here masked only; the encrypted number is never touched.
+"""
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import timedelta, timezone
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pypdf import PdfReader
+from sqlalchemy.orm import joinedload
+
+from registry.certificates import signing
+from registry.certificates.models import Certificate, CertificateKind
+from registry.certificates.numbering import OPAQUE_NUMBER
+from registry.core.db import db
+from registry.core.errors import InvalidInput
+from registry.people.masking import mask_name
+from registry.reference.models import LEVEL_LABELS
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = {
+    "valid": "证书有效",
+    "revoked": "证书已撤销",
+    "superseded": "证书已更正，已被新证书替代",
+    "not_found": "未找到该证书编号",
+}
+EXACT_WORDING = "与签发文件完全一致"
+DIFFERENT_WORDING = "文件与签发的证书不一致"
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+# A certificate is one page; a long document is read no further than this.
+PAGES_READ = 3
+CHINA = timezone(timedelta(hours=8))
+
+# (key, label) in the order the certificate prints them; the document number and name only ever masked.
+PRINTED_FIELDS = (
+    ("title", "证书名称"), ("name_masked", "姓名"), ("document_type", "证件类型"), ("document_masked", "证件号码"),
+    ("occupation_name", "职业名称"), ("work_type", "工种/职业方向"), ("level_label", "职业技能等级"),
+    ("number", "证书编号"), ("agency_name", "评价机构"), ("issued_on", "发证日期"),
+)
+VERIFY_PATH = re.compile(r"/verify/([A-Za-z0-9-]{4,40})")
+SKILL_NUMBER = re.compile(r"(?<![A-Z0-9])[YS][0-9]{21}(?![0-9])")
+
+
+def parse_number(raw: str) -> str:
+    """What a visitor typed, tolerantly: full-width characters, spaces and lower case are all accepted."""
+    number = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw or ""))).upper()
+    pattern, rule = OPAQUE_NUMBER
+    if not number:
+        raise InvalidInput("number", "证书编号：请填写证书编号")
+    if not pattern.fullmatch(number):
+        raise InvalidInput("number", f"证书编号：格式不正确，{rule}")
+    return number
+
+
+def _same_name(typed: str, printed: str) -> bool:
+    def plain(text: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+    return plain(typed) == plain(printed)
+
+
+def printed_fields(certificate: Certificate) -> dict[str, str]:
+    """Every printed field, from the frozen snapshot; imported history without one uses the record."""
+    snapshot = certificate.snapshot or {}
+    if not snapshot.get("name"):
+        person = certificate.person
+        snapshot = snapshot | {"name": person.name, "document_type": person.document_type.label,
+                               "document_masked": person.document_masked}
+    occupation, agency = certificate.occupation, certificate.agency
+    level = snapshot.get("level", certificate.level)
+    return {
+        "title": snapshot.get("title") or certificate.kind.label,
+        "kind": certificate.kind.label,
+        "number": certificate.number,
+        "name_masked": mask_name(snapshot["name"]),
+        "document_type": snapshot.get("document_type") or "—",
+        "document_masked": snapshot.get("document_masked") or "—",
+        "occupation_name": snapshot.get("occupation_name") or (occupation.name if occupation else "—"),
+        "occupation_code": snapshot.get("occupation_code") or (occupation.code if occupation else "—"),
+        "work_type": snapshot.get("work_type") or "--",
+        "level": level,
+        "level_label": snapshot.get("level_label") or LEVEL_LABELS.get(level, "—"),
+        "agency_name": snapshot.get("agency_name") or (agency.name if agency else "—"),
+        "agency_filing_number": snapshot.get("agency_filing_number")
+        or (agency.filing_number if agency else "—"),
+        "issued_on": snapshot.get("issued_on") or certificate.issued_on.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to "is certificate <number> genuine?", with everything the public page shows."""
+
+    number: str
+    outcome: str
+    certificate: Certificate | None = None
+    # None when no name was given.
+    name_matches: bool | None = None
+
+    @property
+    def wording(self) -> str:
+        return OUTCOMES[self.outcome]
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        return printed_fields(self.certificate) if self.certificate else {}
+
+    @property
+    def labelled_fields(self) -> list[tuple[str, str]]:
+        fields = self.fields
+        return [(label, fields[key]) for key, label in PRINTED_FIELDS] if fields else []
+
+    @property
+    def agency(self) -> dict | None:
+        agency = self.certificate.agency if self.certificate else None
+        if agency is None:
+            return None
+        return {"name": agency.name, "filing_number": agency.filing_number,
+                "filed_on": agency.filed_on.isoformat(), "status": agency.status.value,
+                "status_label": agency.status.label}
+
+    @property
+    def revocation(self) -> dict | None:
+        if self.outcome != "revoked":
+            return None
+        revoked_at = self.certificate.revoked_at
+        # SQLite hands back naive UTC; the public reads a date in China's time.
+        aware = revoked_at if revoked_at.tzinfo else revoked_at.replace(tzinfo=timezone.utc)
+        return {"revoked_on": aware.astimezone(CHINA).date().isoformat(),
+                "reason": self.certificate.revocation_reason}
+
+    @property
+    def replacement_number(self) -> str | None:
+        if self.outcome != "superseded":
+            return None
+        return self.certificate.superseded_by.number
+
+    def as_json(self) -> dict:
+        fields = self.fields
+        return {
+            "number": self.number, "outcome": self.outcome, "message": self.wording,
+            "status": self.certificate.status.value if self.certificate else None,
+            "certificate": fields or None,
+            "agency": self.agency, "revocation": self.revocation,
+            "replacement": {"number": self.replacement_number} if self.replacement_number else None,
+            "name_matches": self.name_matches,
+        }
+
+
+def find_certificate(number: str) -> Certificate | None:
+    # The same string may in theory number two kinds; the national skill certificate wins, then the oldest.
+    return db.session.scalars(
+        sa.select(Certificate).where(Certificate.number == number)
+        .options(joinedload(Certificate.agency), joinedload(Certificate.superseded_by))
+        .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1)
+    ).first()
+
+
+def verify_number(number: str, name: str | None = None) -> Verdict:
+    """Raises InvalidInput for a malformed number; an unknown one is the `not_found` outcome."""
+    number = parse_number(number)
+    certificate = find_certificate(number)
+    if certificate is None:
+        return Verdict(number, "not_found")
+    name_matches = None
+    if name and name.strip():
+        printed = (certificate.snapshot or {}).get("name") or certificate.person.name
+        name_matches = _same_name(name, printed)
+    return Verdict(number, certificate.status.value, certificate, name_matches)
+
+
+# --- the QR code's claim --------------------------------------------------------------------------------
+
+QR_FIELDS = ("d", "l", "o", "n", "s")
+
+
+def check_qr(public_key: Ed25519PublicKey, verdict: Verdict, args: Mapping[str, str]) -> bool | None:
+    """None when the address carries no QR claim; otherwise whether it is ours and says what the record says.
+
+    A claim with a good signature that disagrees with the record still fails: only the pair counts.
+    """
+    if not any(key in args for key in QR_FIELDS):
+        return None
+    claim = signing.QrClaim(verdict.number, *(args.get(key, "") for key in QR_FIELDS))
+    if not signing.is_authentic(public_key, claim) or verdict.certificate is None:
+        return False
+    snapshot = verdict.certificate.snapshot or {}
+    if not snapshot.get("name"):
+        return False
+    return signing.claim_for(snapshot, claim.signature) == claim
+
+
+# --- a visitor's PDF ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UploadVerdict:
+    sha256: str
+    is_exact: bool
+    certificate: Certificate | None
+    # The first certificate number read from the file, registered or not.
+    claimed_number: str | None
+
+    @property
+    def outcome(self) -> str:
+        if self.is_exact:
+            return "exact"
+        return "different" if self.certificate else "unknown"
+
+    @property
+    def wording(self) -> str:
+        if self.is_exact:
+            return EXACT_WORDING
+        if self.certificate:
+            return f"{DIFFERENT_WORDING}：文件声称是证书 {self.certificate.number}，但内容与签发文件不同"
+        if self.claimed_number:
+            return f"{DIFFERENT_WORDING}：文件中的证书编号 {self.claimed_number} 未在本系统登记"
+        return f"{DIFFERENT_WORDING}：文件中没有找到本系统签发的证书编号"
+
+
+def check_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> None:
+    if not data:
+        raise InvalidInput("file", "文件：请选择要上传的 PDF 文件")
+    if len(data) > max_bytes:
+        raise InvalidInput("file", f"文件：大小 {len(data) / 1048576:.1f} MB，超过 {max_bytes / 1048576:g} MB 上限")
+    # The header may follow a little junk (PDF 1.7 §7.5.2 readers accept it within the first 1024 bytes).
+    if b"%PDF-" not in data[:1024]:
+        raise InvalidInput("file", "文件：上传的文件不是 PDF")
+
+
+def verify_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> UploadVerdict:
+    """Byte for byte against the SHA-256 stored at issue; else name the certificate the file claims to be."""
+    check_upload(data, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    claimed = claimed_numbers(data)
+    registered = [certificate for number in claimed if (certificate := find_certificate(number))]
+    exact = next((certificate for certificate in registered if certificate.pdf_sha256 == digest), None)
+    if exact is None and not registered:
+        # Unreadable text still may be an issued file; the hash alone then finds it.
+        exact = db.session.scalars(
+            sa.select(Certificate).where(Certificate.pdf_sha256 == digest).limit(1)).first()
+    if exact is not None:
+        return UploadVerdict(digest, True, exact, exact.number)
+    return UploadVerdict(digest, False, next(iter(registered), None), next(iter(claimed), None))
+
+
+def claimed_numbers(data: bytes) -> list[str]:
+    """Certificate numbers the file names: the printed verify address first, then national-format ones."""
+    text = pdf_text(data)
+    found = [match.upper() for match in VERIFY_PATH.findall(text)] + SKILL_NUMBER.findall(text.upper())
+    return list(dict.fromkeys(found))
+
+
+def pdf_text(data: bytes) -> str:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages[:PAGES_READ]]
+        title = (reader.metadata or {}).get("/Title") or ""
+    # A stranger's file can break a PDF parser in any way: that is an answer ("no number found"), not a 500.
+    except Exception as error:
+        log.info("uploaded PDF could not be read: %s", error)
+        return ""
+    return "\n".join([*pages, str(title)])

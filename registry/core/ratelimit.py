@@ -1,0 +1,43 @@
+"""Per-client rate limits for the public pages, and the Chinese answer when a client exceeds them."""
+import os
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Behind nginx, remote_addr is the client only when REGISTRY_PROXY_COUNT lets ProxyFix read X-Forwarded-For;
+# otherwise every visitor shares the proxy's budget (docs/DEPLOYMENT.md).
+limiter = Limiter(key_func=get_remote_address)
+
+DEFAULT_LIMITS = {
+    "VERIFY_PAGE_LIMITS": "60/minute;1000/day",
+    "VERIFY_UPLOAD_LIMITS": "10/minute;200/day",
+    "VERIFY_API_LIMITS": "120/minute;5000/day",
+}
+
+
+def configured(name: str):
+    """A limit read per request, so an app (or a test) may set its own without touching the decorators."""
+    return lambda: current_app.config[name]
+
+
+def init_limiter(app: Flask) -> None:
+    # memory:// counts per worker process; production points this at Redis or memcached to share one count.
+    app.config.setdefault("RATELIMIT_STORAGE_URI",
+                          os.environ.get("REGISTRY_RATELIMIT_STORAGE_URI") or "memory://")
+    # Set explicitly: the one Limiter object would otherwise carry one app's switch over to the next app.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A dead Redis should slow nobody down: count in this process until it answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    for name, value in DEFAULT_LIMITS.items():
+        app.config.setdefault(name, os.environ.get(f"REGISTRY_{name}") or value)
+    limiter.init_app(app)
+    app.register_error_handler(429, too_many_requests)
+
+
+def too_many_requests(error):
+    message = "查询过于频繁：已超过每个网络地址的访问次数限制，请稍后再试。"
+    if request.path.startswith("/api/"):
+        return jsonify(error="rate_limited", message=message, details=[str(error.description)]), 429
+    return render_template("errors.html", code=429, message=message), 429

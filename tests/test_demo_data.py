@@ -1,0 +1,168 @@
+"""`registry demo`: a fictional, consistent registry made by the users' operations; reruns add nothing."""
+import re
+from collections import Counter
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from registry.assessment.models import AssessmentBatch, AssessmentResult
+from registry.certificates.models import Certificate, CertificateStatus
+from registry.core.audit import AuditEvent
+from registry.core.db import db
+from registry.core.errors import InvalidInput
+from registry.demo import ADDRESS_CODES
+from registry.demo_data import generate_demo_data
+from registry.organizations.models import Agency, TrainingInstitution
+from registry.people.identity import normalize_resident_id
+from registry.people.models import Person
+from registry.people.operations import protector
+from registry.reference.models import Program
+from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
+
+MODELS = (Person, TrainingClass, Enrollment, AssessmentBatch, AssessmentResult, Certificate, Agency,
+          TrainingInstitution, AuditEvent)
+
+
+def count(model, *conditions) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*conditions))
+
+
+def table_counts() -> dict[str, int]:
+    return {model.__name__: count(model) for model in MODELS}
+
+
+def generate(persons: int, seed: int) -> Counter:
+    added = generate_demo_data(persons, seed)
+    db.session.commit()
+    return added
+
+
+@pytest.fixture
+def two_hundred(app) -> Counter:
+    return generate(200, seed=1)
+
+
+def test_two_hundred_persons_make_a_living_registry(two_hundred):
+    assert count(Person) == two_hundred["persons"] == 200
+    assert count(Enrollment) == two_hundred["enrolments"] >= 200
+    assert count(TrainingClass) == two_hundred["classes"] >= 3
+    names = db.session.scalars(sa.select(Agency.name).union_all(sa.select(TrainingInstitution.name))).all()
+    assert len(names) >= 10 and all("演示" in name for name in names)
+    classes = db.session.scalars(sa.select(TrainingClass)).all()
+    assert all(date(2021, 1, 1) <= c.starts_on <= c.ends_on <= date(2025, 12, 31) for c in classes)
+    programs = set(db.session.scalars(sa.select(Program.key)))
+    assert {c.program_key for c in classes} - {None} <= programs
+    assert all(batch.training_class_id for batch in db.session.scalars(sa.select(AssessmentBatch)))
+
+
+def test_results_pass_about_four_in_five_and_every_issue_is_within_filed_scope(two_hundred):
+    passed = count(AssessmentResult, AssessmentResult.is_passed)
+    assert 0.6 < passed / count(AssessmentResult) < 0.95
+    for certificate in db.session.scalars(sa.select(Certificate).where(Certificate.batch_id.is_not(None))):
+        agency = certificate.agency
+        assessed_on = certificate.batch.assessed_on
+        assert agency.covers(certificate.occupation_id, None, certificate.level, assessed_on)
+        assert certificate.person_id == (certificate.result or certificate).person_id
+    completed = db.session.scalars(sa.select(Enrollment.person_id).where(
+        Enrollment.status == EnrollmentStatus.COMPLETED)).all()
+    assessed = db.session.scalars(sa.select(AssessmentResult.person_id)).all()
+    assert set(assessed) <= set(completed)
+
+
+def test_certificates_span_years_and_counties_with_some_revoked_and_corrected(two_hundred):
+    certificates = db.session.scalars(sa.select(Certificate)).all()
+    numbers = [certificate.number for certificate in certificates]
+    assert all(re.fullmatch(r"[YS]\d{21}", number) for number in numbers)
+    assert len(numbers) == len(set(numbers))
+    assert len({certificate.issued_on.year for certificate in certificates}) >= 3
+    assert len({certificate.person.county_code for certificate in certificates}) >= 3
+    assert len({certificate.batch.county_code for certificate in certificates}) >= 3
+    revoked = [c for c in certificates if c.status is CertificateStatus.REVOKED]
+    assert revoked and all(c.revocation_reason and c.revoked_at for c in revoked)
+    superseded = [c for c in certificates if c.status is CertificateStatus.SUPERSEDED]
+    assert superseded
+    for old in superseded:
+        new = old.superseded_by
+        assert new.status is CertificateStatus.VALID and new.person_id == old.person_id
+        assert new.number != old.number and new.issued_on >= old.issued_on
+    by_status = Counter(c.status.value for c in certificates)
+    assert by_status == {key.removeprefix("certificates_"): value for key, value in two_hundred.items()
+                         if key.startswith("certificates_")}
+
+
+def test_every_write_went_through_the_audited_operations(two_hundred):
+    actions = Counter(db.session.execute(sa.select(AuditEvent.entity_type, AuditEvent.action)).all())
+    assert actions[("training_class", "create")] == two_hundred["classes"]
+    assert actions[("training_class", "generate_roster")] == two_hundred["classes"]
+    assert actions[("assessment_result", "create")] == count(AssessmentResult)
+    issued = count(AssessmentBatch, AssessmentBatch.issued_at.is_not(None))
+    assert issued and actions[("assessment_batch", "issue")] == issued
+    assert actions[("certificate", "revoke")] == two_hundred["certificates_revoked"]
+    assert actions[("certificate", "correct")] == two_hundred["certificates_superseded"]
+    assert actions[("demo_data", "generate_demo")] == 1
+
+
+def test_the_same_seed_adds_nothing_and_more_persons_add_only_the_missing(app):
+    generate(60, seed=3)
+    before = table_counts()
+    assert sum(generate(60, seed=3).values()) == 0
+    assert sum(generate(25, seed=3).values()) == 0
+    assert table_counts() == before
+    assert generate(90, seed=3)["persons"] == 30 and count(Person) == 90
+    assert generate(40, seed=4)["persons"] == 40 and count(Person) == 130
+
+
+def test_a_seed_always_gives_the_same_registry(app):
+    def picture():
+        persons = db.session.execute(sa.select(Person.name, Person.document_masked, Person.county_code,
+                                               Person.key_groups).order_by(Person.id)).all()
+        classes = db.session.execute(sa.select(TrainingClass.name, TrainingClass.county_code,
+                                               TrainingClass.starts_on, TrainingClass.status)
+                                     .order_by(TrainingClass.id)).all()
+        numbers = db.session.scalars(sa.select(Certificate.number).order_by(Certificate.id)).all()
+        return persons, classes, numbers
+
+    generate_demo_data(50, seed=5)
+    first = picture()
+    db.session.rollback()
+    assert count(Person) == 0
+    generate_demo_data(50, seed=5)
+    assert picture() == first
+
+
+def test_numbers_are_valid_kaifeng_ones_and_never_stored_in_plain(app):
+    generate(40, seed=6)
+    ciphers = db.session.scalars(sa.select(Person.document_cipher).order_by(Person.id).limit(8)).all()
+    numbers = [protector().decrypt(cipher) for cipher in ciphers]
+    for number in numbers:
+        assert normalize_resident_id(number) == number
+        assert number[:6] in ADDRESS_CODES and 1960 <= int(number[6:10]) <= 2004
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(sa.select(table)).mappings():
+            flat = " ".join(str(value) for value in row.values())
+            assert not any(number in flat for number in numbers), table.name
+
+
+@pytest.mark.parametrize(("persons", "seed"), [(0, 1), (2_000_001, 1), (10, -1), (10, 90)])
+def test_out_of_range_arguments_are_refused(app, persons, seed):
+    with pytest.raises(InvalidInput):
+        generate_demo_data(persons, seed)
+    assert count(Person) == 0
+
+
+def test_command_prints_the_summary_and_adds_nothing_the_second_time(runner):
+    first = runner.invoke(args=["demo", "--persons", "30", "--seed", "2"])
+    assert first.exit_code == 0, first.output
+    assert "本次新增：人员 30，培训班" in first.output and "证书 有效" in first.output
+    assert "已撤销" in first.output and "已更正（被替代）" in first.output
+    second = runner.invoke(args=["demo", "--persons", "30", "--seed", "2"])
+    assert second.exit_code == 0 and "本次新增：人员 0，培训班 0，参训 0 人次" in second.output
+    assert "已有演示数据" in runner.invoke(args=["demo", "--persons", "50", "--unless-present"]).output
+    assert count(Person) == 30
+    refused = runner.invoke(args=["demo", "--persons", "5", "--seed", "90"])
+    assert refused.exit_code == 2 and count(Person) == 30
+
+
+def test_help_says_the_numbers_are_fake(runner):
+    assert "FAKE" in runner.invoke(args=["demo", "--help"]).output
