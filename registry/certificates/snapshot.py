@@ -3,6 +3,7 @@ from datetime import date
 
 from registry.organizations.models import Agency
 from registry.people.models import Person
+from registry.people.photos import current_photo
 from registry.reference.models import LEVEL_LABELS, Occupation
 
 TITLE = "职业技能等级证书"
@@ -15,6 +16,7 @@ def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, 
     The full document number is printed on the certificate, so it is frozen too — encrypted, like every
     stored ID number; the masked form serves every page that shows the certificate.
     """
+    photo = current_photo(person.id)
     return {
         "title": TITLE,
         "number": number,
@@ -30,4 +32,6 @@ def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, 
         "agency_name": agency.name,
         "agency_filing_number": agency.filing_number,
         "issued_on": issued_on.isoformat(),
+        # The photo as it was at issue: a later upload never changes an issued certificate.
+        "photo_sha256": photo.sha256 if photo else None,
     }
