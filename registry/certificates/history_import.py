@@ -273,6 +273,8 @@ def history_snapshot(fields: dict, cipher: str, filing_number: str) -> dict:
         "agency_name": fields["issuer"],
         "agency_filing_number": filing_number,
         "issued_on": fields["issued_on"].isoformat(),
+        # Imported history was printed elsewhere: the registry holds no photo of it.
+        "photo_sha256": None,
     }
 
 

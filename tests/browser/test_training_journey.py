@@ -1,4 +1,4 @@
-"""A new institution user runs a training class end to end in the browser: class, roster, completions, export."""
+"""A new institution user runs a class end to end in the browser: class, roster, completions, export."""
 import csv
 import io
 import re
@@ -45,7 +45,7 @@ def trainees(count: int) -> list[dict]:
 
 
 def fill_template(template: bytes, rows: list[dict]) -> bytes:
-    """Do what a user does with the downloaded template: drop the sample row and type the roster under the header."""
+    """What a user does with the downloaded template: drop the sample row, type the roster below."""
     workbook = openpyxl.load_workbook(io.BytesIO(template))
     sheet = workbook.active
     headers = [cell.value for cell in sheet[1]]
@@ -145,7 +145,8 @@ def test_class_roster_completion_and_export(sign_in, institution_user, tmp_path)
     page.get_by_role("link", name="返回查看").click()
     page.get_by_role("link", name="导入学员名单").click()
     csv_path = tmp_path / "第3期焊工班花名册.csv"
-    clean = [row for index, row in enumerate(roster) if index not in (BAD_CHECK_DIGIT_INDEX, UNKNOWN_COUNTY_INDEX)]
+    bad = (BAD_CHECK_DIGIT_INDEX, UNKNOWN_COUNTY_INDEX)
+    clean = [row for index, row in enumerate(roster) if index not in bad]
     csv_path.write_bytes(gbk_csv(clean))
     upload(page, csv_path)
     wait_for_status(page, "检查完成，待确认")
@@ -172,7 +173,7 @@ def test_class_roster_completion_and_export(sign_in, institution_user, tmp_path)
     page.get_by_role("link", name="学员名单与导出").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Excel（.xlsx）").click()
-    exported = openpyxl.load_workbook(io.BytesIO(download_info.value.path().read_bytes()), read_only=True).active
+    exported = openpyxl.load_workbook(io.BytesIO(download_info.value.path().read_bytes())).active
     header, *rows = list(exported.iter_rows(values_only=True))
     assert header[:3] == ("姓名", "证件类型", "证件号码（脱敏）") and "结业日期" in header
     assert len(rows) == 498

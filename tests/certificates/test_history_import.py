@@ -137,7 +137,8 @@ def test_the_snapshot_has_the_keys_of_an_issued_certificate(client, upload, agen
         "title": "职业资格证书", "number": "1541000000000001", "name": "持证1", "document_type": "居民身份证",
         "document_masked": certificate.person.document_masked, "document_cipher": None, "occupation_name": "焊工",
         "occupation_code": "6-18-02-04", "work_type": "--", "level": 3, "level_label": "三级/高级工",
-        "agency_name": ISSUER, "agency_filing_number": "", "issued_on": "2015-06-30"}
+        "agency_name": ISSUER, "agency_filing_number": "", "issued_on": "2015-06-30",
+        "photo_sha256": None}
 
 
 def test_reupload_skips_what_is_there_and_an_existing_holder_gains_certificates(client, upload, agency):
