@@ -5,7 +5,9 @@ writes the payloads of a checked chunk. `run_import` drives it over a sheet in c
 flat however long the file, and writes only when asked to commit. The caller owns the transaction: a
 commit that meets an error raises ImportAborted and the caller rolls back, so nothing is half-written.
 """
+import contextlib
 import enum
+import gc
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -116,6 +118,25 @@ def read_outcomes(path: Path, only: Outcome | None = None, offset: int = 0, limi
     return page, total
 
 
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Spare the garbage collector's full passes the objects that existed before the import.
+
+    A long import promotes enough short-lived row objects to set off a full collection every ten-odd chunks,
+    and each walked every object of the app (≈250k, ≈0.18 s): a seventh of a 100k-row commit's CPU. Frozen,
+    the app's own objects are skipped until the import ends; any of them that become garbage meanwhile are
+    collected then. Left alone when something else (a pre-fork server) has frozen objects already.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:
     while chunk := list(islice(rows, size)):
         yield chunk
@@ -128,21 +149,27 @@ def run_import(
     commit: bool = False,
     skip_errors: bool = False,
     progress: Callable[[int], None] = lambda processed: None,
+    checking: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
 ) -> dict[str, int]:
-    """Check every row; when committing, write each clean chunk as it is checked. Returns outcome counts."""
+    """Check every row; when committing, write each clean chunk as it is checked. Returns outcome counts.
+
+    `checking()` is entered around each chunk's check (the database look-ups, as opposed to the writes).
+    """
     processed = 0
     try:
-        for chunk in _chunks(sheet.rows(), CHUNK_SIZE):
-            checked = importer.check_chunk(chunk)
-            for outcome, _payload in checked:
-                log.add(outcome)
-            # After the first error a commit stops writing but keeps checking, so the report is complete.
-            writing = commit and (skip_errors or not log.counts[Outcome.ERROR.value])
-            payloads = [payload for _outcome, payload in checked if payload is not None]
-            if writing and payloads:
-                importer.write_chunk(payloads)
-            processed += len(chunk)
-            progress(processed)
+        with _older_objects_frozen():
+            for chunk in _chunks(sheet.rows(), CHUNK_SIZE):
+                with checking():
+                    checked = importer.check_chunk(chunk)
+                for outcome, _payload in checked:
+                    log.add(outcome)
+                # After the first error a commit stops writing but keeps checking, so the report is complete.
+                writing = commit and (skip_errors or not log.counts[Outcome.ERROR.value])
+                payloads = [payload for _outcome, payload in checked if payload is not None]
+                if writing and payloads:
+                    importer.write_chunk(payloads)
+                processed += len(chunk)
+                progress(processed)
     finally:
         log.close()
     counts = dict(log.counts)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from registry.core.db import db
 from registry.core.imports import RowError
 from registry.people.identity import (
-    DocumentType, Gender, InvalidDocument, birth_date_from_resident_id, gender_from_resident_id, normalize_document,
+    DocumentType, Gender, InvalidDocument, normalize_document, resident_id_facts,
 )
 from registry.people.masking import mask_document, mask_name
 from registry.people.models import Person
@@ -46,10 +46,10 @@ def parse_document(values: dict[str, Any]) -> tuple[DocumentType, str]:
 
 
 def identity_facts(document_type: DocumentType, number: str) -> tuple[Gender | None, Any]:
-    """Sex and birth date stated by a resident ID number; nothing for other documents."""
+    """Sex and birth date stated by a resident ID number parse_document returned; nothing for other documents."""
     if document_type is not DocumentType.RESIDENT_ID:
         return None, None
-    return gender_from_resident_id(number), birth_date_from_resident_id(number)
+    return resident_id_facts(number)
 
 
 def parse_name(value: Any) -> str:
@@ -139,7 +139,8 @@ class PersonRows:
         return dict(result.all())
 
     def _values(self, f: dict) -> dict:
-        gender, birth_on = identity_facts(f["document_type"], f["number"])
+        # A roster row brings the facts it already derived; other schemas leave them to be derived here.
+        gender, birth_on = (None, None) if "birth_on" in f else identity_facts(f["document_type"], f["number"])
         return {
             "document_type": f["document_type"], "document_cipher": f.get("cipher") or self.encrypt(f["number"]),
             "document_hash": f["digest"], "document_masked": mask_document(f["document_type"], f["number"]),

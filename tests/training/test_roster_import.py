@@ -16,6 +16,7 @@ from registry.core.import_jobs import ImportJob, JobStatus
 from registry.people.identity import resident_id_check_char
 from registry.people.models import KeyGroup, Person
 from registry.training.models import ClassStatus, Enrollment
+from registry.training.operations import change_class_status
 
 HEADER = ["证件类型", "证件号码", "姓名", "性别", "所在县区", "手机号码", "重点群体", "入班日期"]
 
@@ -269,3 +270,16 @@ def test_threaded_job_reports_progress_until_done(app, client, upload):
         import time
         time.sleep(0.05)
     assert progress["status"] == "checked" and progress["processed"] == 50
+
+
+def test_report_stays_readable_after_the_class_finished_and_a_new_upload_is_refused(
+        client, upload, training_class, institution_user):
+    job = upload(csv_bytes(roster_rows(2)))
+    commit(client, job)
+    change_class_status(institution_user, training_class, ClassStatus.FINISHED)
+    db.session.commit()
+    response = client.get(f"/imports/{job.id}")
+    assert response.status_code == 200 and "导入学员名单" in response.get_data(as_text=True)
+    refused = upload(csv_bytes(roster_rows(1, start=5)))
+    assert refused.status is JobStatus.FAILED and "培训班已结束" in refused.message
+    assert count(Enrollment) == 2
