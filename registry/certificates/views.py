@@ -81,7 +81,8 @@ def certificate_detail(certificate_id: int):
         printed=[(label, certificate.snapshot.get(key)) for key, label in PRINTED_FIELDS],
         writable=may_write(current_user, certificate) and certificate.status is CertificateStatus.VALID,
         batch_link=batch is not None and may_read_batch(current_user, batch),
-        has_pdf="certificates.certificate_pdf" in current_app.view_functions,  # registered by another module
+        # The PDF route is registered by another module; imported history was never issued as a file here.
+        has_pdf="certificates.certificate_pdf" in current_app.view_functions and not certificate.is_imported,
     )
 
 

@@ -12,6 +12,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("学员", "training.list_trainees"),
         ("认定批次", "assessment.list_batches"),
         ("证书", "certificates.list_certificates"),
+        ("历史证书导入", "certificates.import_history"),
         ("人员查询", "people.search"),
         ("职业", "reference.list_occupations"),
         ("目标", "reference.list_targets"),

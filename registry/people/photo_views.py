@@ -13,13 +13,20 @@ from registry.people import photos
 from registry.people.scopes import get_person_or_404
 from registry.people.views import bp
 
-photo_roles = roles_required(Role.ADMIN, Role.AGENCY)
+PHOTO_ROLES = (Role.ADMIN, Role.AGENCY)
+photo_roles = roles_required(*PHOTO_ROLES)
 
 
 class PhotoForm(FlaskForm):
     photo = FileField("持证人照片", validators=[FileRequired("请选择要上传的照片文件")], description=(
         f"JPEG 或 PNG，不超过 {photos.MAX_BYTES // 1048576} MB，宽×高在 {photos.MIN_WIDTH}×{photos.MIN_HEIGHT} 至 "
         f"{photos.MAX_SIDE}×{photos.MAX_SIDE} 像素之间；保存前去除 EXIF、定位等全部元数据"))
+
+
+@bp.app_template_global()
+def may_handle_photos(user) -> bool:
+    """For the person page, which links here only for the roles this page lets in."""
+    return getattr(user, "is_authenticated", False) and user.role in PHOTO_ROLES
 
 
 @bp.route("/people/<int:person_id>/photo", methods=["GET", "POST"])

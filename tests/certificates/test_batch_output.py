@@ -186,6 +186,18 @@ def test_zip_entries_equal_the_single_downloads(agency_client):
             assert hashlib.sha256(single).hexdigest() == certificate.pdf_sha256
 
 
+def test_the_batch_page_links_its_output_once_certificates_are_issued(agency_client, approved_batch, login):
+    client, batch = agency_client(passed=2)
+    html = client.get(f"/assessment/batches/{batch.id}").get_data(as_text=True)
+    for suffix in ("certificates.pdf", "certificates.zip"):
+        url = f"/assessment/batches/{batch.id}/{suffix}"
+        assert f'href="{url}"' in html
+        assert client.get(url).status_code == 200
+    unissued = approved_batch(agency=batch.agency, passed=1, failed=0)
+    html = client.get(f"/assessment/batches/{unissued.id}").get_data(as_text=True)
+    assert "certificates.pdf" not in html and "certificates.zip" not in html
+
+
 def test_a_batch_without_certificates_says_so(approved_batch, make_user, login):
     batch = approved_batch(passed=1, failed=0)
     client = login(make_user(Role.ADMIN))

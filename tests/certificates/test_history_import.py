@@ -268,3 +268,12 @@ def test_upload_page_and_template_round_trip(client, upload):
     assert job.counts == {"new": 2}, job.message
     assert upload(client.get("/certificates/history/template.csv").data).message == "文件中没有数据行"
     assert "返回" in client.get(f"/imports/{job.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_administrators_menu_offers_the_history_import(client, login, make_user, make_agency,
+                                                                make_institution, role):
+    organization = {Role.AGENCY: make_agency, Role.INSTITUTION: make_institution}.get(role)
+    user = make_user(role, organization_id=organization().id if organization else None)
+    html = login(user).get("/dashboard").get_data(as_text=True)
+    assert ('href="/certificates/history"' in html) is (role is Role.ADMIN)

@@ -68,6 +68,15 @@ def test_certificate_page_shows_every_printed_field_and_only_the_masked_number(s
     assert "撤销证书" in html and "更正证书" in html
 
 
+def test_certificate_page_links_its_pdf_unless_imported(staff_client, certificates):
+    certificate = certificates[0]
+    download = f'href="/certificates/{certificate.id}/pdf"'
+    assert download in html_of(staff_client.get(f"/certificates/{certificate.id}"))
+    certificate.is_imported = True  # as the history import stores them: no file was ever issued here
+    db.session.commit()
+    assert download not in html_of(staff_client.get(f"/certificates/{certificate.id}"))
+
+
 def test_revoking_without_a_reason_is_refused_and_changes_nothing(staff_client, certificates):
     certificate = certificates[0]
     page = html_of(staff_client.get(f"/certificates/{certificate.id}/revoke"))

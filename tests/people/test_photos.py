@@ -217,6 +217,16 @@ def test_roles_that_do_not_print_certificates_never_see_photos(client, login, ma
     assert post_photo(client, person, jpeg()).status_code == 403
 
 
+def test_the_person_page_links_the_photo_only_for_roles_that_handle_photos(client, login, make_user,
+                                                                          agency_candidate):
+    candidate, own, _stranger = agency_candidate  # registered in 杞县 (410221), assessed by the agency
+    photo_link = f'href="/people/{candidate.id}/photo"'
+    county = make_user(Role.COUNTY, "410221")
+    for user, linked in ((make_user(Role.ADMIN), True), (own, True), (county, False)):
+        page = login(user).get(f"/people/{candidate.id}")
+        assert page.status_code == 200 and (photo_link in page.get_data(as_text=True)) is linked, user.role
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, person):
     response = client.get(f"/people/{person.id}/photo")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
