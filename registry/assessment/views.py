@@ -276,7 +276,8 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
                "entered": AssessmentResult.id}
     page, sorting = paginate(statement, columns, default="entered")
     certificates = {certificate.result_id: certificate for certificate in db.session.scalars(
-        sa.select(Certificate).where(Certificate.result_id.in_([result.id for result in page.items])))}
+        sa.select(Certificate).where(Certificate.result_id.in_([result.id for result in page.items]))
+        .options(selectinload(Certificate.superseded_by)))}
     counts = db.session.execute(sa.select(*TALLIES.values()).where(AssessmentBatch.id == batch.id)).one()
     writable = may_write(current_user, batch)
     return render_template(

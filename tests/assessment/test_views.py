@@ -1,6 +1,7 @@
 """Tests for the assessment pages: planning batches, the results grid, approval, issue and the batch list."""
 import csv
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -11,6 +12,7 @@ from registry.accounts.models import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.operations import record_result
 from registry.certificates.models import Certificate
+from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.organizations.models import AgencyStatus
@@ -214,6 +216,20 @@ def test_issue_confirmation_states_the_count_and_issues_exactly_that(staff_clien
     html = html_of(response)
     assert f"已发证 3 本，证书编号 {numbers[0]} 至 {numbers[-1]}" in html
     assert all(number in html for number in numbers) and "3 / 3 / 3" not in html and "5 / 3 / 3" in html
+
+
+def test_results_grid_links_a_corrected_certificate_to_its_replacement(staff_client, approved_batch, agency):
+    # The replacement has no result row of its own: the holder's row is where people look for it.
+    batch = approved_batch(agency=agency, passed=2, failed=0)
+    first, second = issue_batch(None, batch)
+    revoke_certificate(None, first, "考试作弊")
+    replacement = correct_certificate(None, second, "姓名录入错误", name="张娜娜")
+    db.session.commit()
+    html = html_of(staff_client.get(f"/assessment/batches/{batch.id}"))
+    text = re.sub(r"\s+", " ", html)
+    assert f"{first.number}</a> （已撤销）" in text
+    assert (f'（已被替代，新证书 <a href="/certificates/{replacement.id}">{replacement.number}</a>）' in text
+            and "被替代））" not in text)
 
 
 def test_issue_is_refused_for_a_batch_not_yet_approved(staff_client, batch, make_person):
