@@ -61,6 +61,8 @@ def _import_models() -> None:
     import registry.people.models
     import registry.people.photos
     import registry.reference.models
+    import registry.stats.maintenance
+    import registry.stats.models
     import registry.training.models  # noqa: F401
 
 
@@ -84,11 +86,12 @@ def _register_blueprints(app: Flask) -> None:
     from registry.people import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
     from registry.people.views import bp as people_bp
     from registry.reference.views import bp as reference_bp
+    from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp
 
     for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
-                      certificates_bp, imports_bp):
+                      certificates_bp, imports_bp, stats_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.
     csrf.exempt(verify_bp)

@@ -11,6 +11,7 @@ from registry.core.audit import client_address, record_event
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import MAX_PERSONS, MAX_SEED
+from registry.stats.cli import stats_command
 from registry.transfer import transfer_command
 
 
@@ -20,7 +21,12 @@ def init_db_command() -> None:
     """Create or upgrade every table (Alembic migrations); running it twice changes nothing."""
     from flask_migrate import upgrade
 
+    from registry.stats.rebuild import rebuild_if_missing
+
     upgrade()
+    if rebuild_if_missing():
+        db.session.commit()
+        click.echo("已根据现有记录建立统计数据。")
     click.echo("数据库已是最新结构。")
 
 
@@ -123,7 +129,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    transfer_command, verify_qr_command):
+                    transfer_command, verify_qr_command, stats_command):
         app.cli.add_command(command)
 
 

@@ -14,6 +14,7 @@ from registry.assessment.operations import (
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.core.audit import AuditEvent, record_event
+from registry.core.changes import note_classes_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import (
@@ -127,6 +128,7 @@ class DemoGenerator:
         running = values["ends_on"] > self.until - timedelta(days=7)
         rows = [self._enrolment(values, training_class.id, person_id, running) for person_id in members]
         db.session.execute(sa.insert(Enrollment.__table__), rows)
+        note_classes_changed([training_class.id])
         record_event(None, "generate_roster", "training_class", training_class.id,
                      after={"new_persons": len(newcomers), "enrolments": len(rows)})
         self.counts.update(persons=len(newcomers), classes=1, enrolments=len(rows))

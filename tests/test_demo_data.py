@@ -166,3 +166,15 @@ def test_command_prints_the_summary_and_adds_nothing_the_second_time(runner):
 
 def test_help_says_the_numbers_are_fake(runner):
     assert "FAKE" in runner.invoke(args=["demo", "--help"]).output
+
+
+def test_the_cockpit_totals_agree_with_a_recount_of_the_demo_registry(two_hundred):
+    from registry.stats.coverage import coverage
+    from registry.stats.rebuild import differences
+
+    assert differences() == []
+    city, _counties = coverage(date.today())
+    holders = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id)))
+                                .where(Certificate.status == CertificateStatus.VALID))
+    assert city.holders == holders > 0
+    assert city.enrolments == count(Enrollment)

@@ -17,6 +17,7 @@ TRAINING_READERS = frozenset({Role.ADMIN, Role.COUNTY, Role.INSTITUTION})
 TRAINING_WRITERS = frozenset({Role.ADMIN, Role.INSTITUTION})
 ASSESSMENT_READERS = frozenset({Role.ADMIN, Role.COUNTY, Role.AGENCY})
 ASSESSMENT_WRITERS = frozenset({Role.ADMIN, Role.AGENCY})
+STATS_READERS = frozenset({Role.ADMIN, Role.COUNTY})
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ ROUTES: dict[str, Entry] = {
     "people.reveal_document": Entry("/people/{person_id}/reveal", ADMIN, "POST"),
     # Photos: the administrator, and an agency for its own candidates (the world's trainee is not one).
     "people.upload_photo": Entry("/people/{person_id}/photo", ADMIN, out_of_scope=frozenset({Role.AGENCY})),
+    "stats.cockpit": Entry("/stats", STATS_READERS),
+    "stats.api_coverage": Entry("/api/v1/stats/coverage", STATS_READERS),
     "verify.search": Entry("/verify", PUBLIC),
     "verify.certificate": Entry("/verify/{certificate_number}", PUBLIC),
     "verify.upload": Entry("/verify/upload", PUBLIC),
@@ -186,6 +189,8 @@ def test_role_gets_what_the_matrix_says(app, client, login, world, endpoint, rol
     if entry.allowed == PUBLIC or (role is not None and role in entry.allowed):
         assert response.status_code in (200, 302), response.status_code
         assert "/login" not in response.headers.get("Location", "") or endpoint in ("core.home", "accounts.logout")
+    elif role is None and entry.path.startswith("/api/"):
+        assert response.status_code == 401  # a program cannot follow a redirect to a sign-in page
     elif role is None:
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif role in entry.out_of_scope:

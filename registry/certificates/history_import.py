@@ -10,6 +10,7 @@ from registry.accounts.models import Role, User
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import normalize_number
 from registry.core.audit import record_event
+from registry.core.changes import note_persons_changed
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
 from registry.core.import_jobs import ImportJob, register_importer
@@ -229,6 +230,7 @@ class HistoryImporter(Importer):
                               fields.get("cipher") or ciphers[fields["digest"]])
             for fields in payloads
         ])
+        note_persons_changed(fields.get("person_id") or ids[fields["digest"]] for fields in payloads)
         self.written["new_persons"] += len(new)
         self.written["certificates"] += len(payloads)
 

@@ -11,6 +11,7 @@ from registry.certificates.rendering import issued_sha256
 from registry.certificates.scopes import check_certificate_writable
 from registry.certificates.snapshot import snapshot_for
 from registry.core.audit import record_event
+from registry.core.changes import note_persons_changed
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.organizations.models import AgencyStatus
@@ -60,6 +61,7 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
         certificates.append(certificate)
     batch.status, batch.issued_at = BatchStatus.ISSUED, utcnow()
     db.session.flush()
+    note_persons_changed(certificate.person_id for certificate in certificates)
     record_event(actor, "issue", "assessment_batch", batch.id, after={
         "certificates": len(certificates), "first": certificates[0].number if certificates else None,
         "last": certificates[-1].number if certificates else None})
@@ -78,6 +80,7 @@ def revoke_certificate(actor, certificate: Certificate, reason: str) -> None:
     before = certificate_fields(certificate)
     certificate.status, certificate.revoked_at = CertificateStatus.REVOKED, utcnow()
     certificate.revoked_by_id, certificate.revocation_reason = getattr(actor, "id", None), reason
+    note_persons_changed([certificate.person_id])
     record_event(actor, "revoke", "certificate", certificate.id, before=before,
                  after=certificate_fields(certificate) | {"reason": reason})
 
@@ -111,6 +114,7 @@ def correct_certificate(actor, certificate: Certificate, reason: str, name: str 
     db.session.flush()
     before = certificate_fields(certificate)
     certificate.status, certificate.superseded_by_id = CertificateStatus.SUPERSEDED, replacement.id
+    note_persons_changed([certificate.person_id])
     record_event(actor, "correct", "certificate", certificate.id, before=before,
                  after=certificate_fields(certificate) | {"reason": reason, "replacement": number})
     record_event(actor, "create", "certificate", replacement.id, after=certificate_fields(replacement))

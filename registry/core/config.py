@@ -71,4 +71,7 @@ def load_config() -> dict:
         # Business rules the city may tune without a code change.
         "TRAINING_HOURS_TOLERANCE": float(os.environ.get("REGISTRY_TRAINING_HOURS_TOLERANCE", 0.1)),
         "ASSESSMENT_PASS_MARK": float(os.environ.get("REGISTRY_ASSESSMENT_PASS_MARK", 60)),
+        # Certificate kinds that make a 持证人员 (comma-separated; empty = every kind). After a change, run
+        # `registry stats rebuild` so the kept totals follow.
+        "STATS_COUNTED_KINDS": os.environ.get("REGISTRY_STATS_COUNTED_KINDS", ""),
     }

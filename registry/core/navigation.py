@@ -6,6 +6,7 @@ from registry.accounts.models import Role
 MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
         ("首页", "core.index"),
+        ("持证统计", "stats.cockpit"),
         ("评价机构", "organizations.list_agencies"),
         ("培训机构", "organizations.list_institutions"),
         ("培训班", "training.list_classes"),
@@ -22,6 +23,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.COUNTY: [
         ("首页", "core.index"),
+        ("持证统计", "stats.cockpit"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
         ("认定批次", "assessment.list_batches"),

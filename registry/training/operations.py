@@ -9,6 +9,7 @@ from flask import current_app
 
 from registry.accounts.models import Role
 from registry.core.audit import changes, record_event
+from registry.core.changes import note_classes_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.organizations.models import TrainingInstitution
@@ -67,6 +68,7 @@ def update_class(actor, training_class: TrainingClass, **values) -> None:
     before = class_fields(training_class)
     for key, value in values.items():
         setattr(training_class, key, value)
+    note_classes_changed([training_class.id])  # its county or subsidy may have changed
     old, new = changes(before, class_fields(training_class))
     if new:
         record_event(actor, "update", "training_class", training_class.id, before=old, after=new)
@@ -193,6 +195,7 @@ def enroll_person(actor, training_class: TrainingClass, person: Person,
                             status=EnrollmentStatus.ENROLLED)
     db.session.add(enrollment)
     db.session.flush()
+    note_classes_changed([training_class.id])
     record_event(actor, "create", "enrollment", enrollment.id, after=enrollment_fields(enrollment))
     return enrollment
 
@@ -294,6 +297,7 @@ def set_enrollment_outcome(actor, enrollment: Enrollment, status: EnrollmentStat
     before = enrollment_fields(enrollment)
     enrollment.status, enrollment.completed_on = status, completed_on
     enrollment.attended_hours = attended_hours
+    note_classes_changed([enrollment.class_id])
     old, new = changes(before, enrollment_fields(enrollment))
     if new:
         record_event(actor, "update", "enrollment", enrollment.id, before=old, after=new)

@@ -1,0 +1,77 @@
+"""Recompute every total from the raw tables: to check the kept totals, or to replace them."""
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from registry.certificates.models import Certificate
+from registry.core.db import db
+from registry.stats import tally
+from registry.stats.models import MEASURES, CoverageDay, CoverageEntry
+from registry.training.models import Enrollment, TrainingClass
+
+
+@dataclass
+class Difference:
+    county_code: str
+    day: object
+    measure: str
+    kept: int
+    recounted: int
+
+
+def sources() -> tuple[list[int], list[int]]:
+    """Every person with a certificate or a kept entry, and every class."""
+    persons = set(db.session.scalars(sa.select(Certificate.person_id).distinct()))
+    persons |= set(db.session.scalars(sa.select(CoverageEntry.source_id).where(CoverageEntry.source == "person")
+                                      .distinct()))
+    classes = list(db.session.scalars(sa.select(TrainingClass.id)))
+    return sorted(persons), classes
+
+
+def recount() -> tally.Contribution:
+    persons, classes = sources()
+    totals: tally.Contribution = defaultdict(Counter)
+    for contributions in (tally.person_contributions(persons), tally.class_contributions(classes)):
+        for _source_id, contribution in contributions:
+            for key, counts in contribution.items():
+                totals[key].update(counts)
+    return totals
+
+
+def kept() -> tally.Contribution:
+    totals: tally.Contribution = defaultdict(Counter)
+    for row in db.session.execute(sa.select(CoverageDay.__table__)).mappings():
+        totals[row["county_code"], row["day"]].update({measure: row[measure] for measure in MEASURES})
+    return totals
+
+
+def differences() -> list[Difference]:
+    """Where the kept day totals differ from a recount; an empty list when they agree."""
+    recounted, stored = recount(), kept()
+    found = []
+    for key in sorted(set(recounted) | set(stored)):
+        for measure in MEASURES:
+            if recounted[key][measure] != stored[key][measure]:
+                found.append(Difference(key[0], key[1], measure, stored[key][measure], recounted[key][measure]))
+    return found
+
+
+def rebuild() -> None:
+    """Throw the kept totals away and build them again from the raw tables, in the caller's transaction."""
+    db.session.execute(sa.delete(CoverageEntry))
+    db.session.execute(sa.delete(CoverageDay))
+    persons, classes = sources()
+    tally.refresh("person", tally.person_contributions(persons))
+    tally.refresh("class", tally.class_contributions(classes))
+
+
+def rebuild_if_missing() -> bool:
+    """Build the totals of a database that had data before they existed (migration 0004); True if it did."""
+    has_totals = db.session.scalar(sa.select(sa.func.count()).select_from(CoverageDay)) > 0
+    has_data = db.session.scalar(sa.select(sa.exists().where(Certificate.id.isnot(None)))) or \
+        db.session.scalar(sa.select(sa.exists().where(Enrollment.id.isnot(None))))
+    if has_totals or not has_data:
+        return False
+    rebuild()
+    return True

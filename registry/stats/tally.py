@@ -1,0 +1,148 @@
+"""What a person's certificates and a class's enrolments add to the totals, and keeping the totals in step.
+
+A person adds, in the county of their record: one holder on the day of their first valid certificate of a
+counted kind; one to level_k on the first day they held a valid level certificate of level k or better;
+one valid or revoked certificate on each certificate's issue day. A class adds, in its own county, each
+enrolment (and, among them, completions, subsidised and rural-labour ones) on its enrolment day — the
+same definitions as registry.training.queries. docs/STATISTICS.md says why.
+"""
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from itertools import islice
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.core.db import db
+from registry.people.models import KeyGroup, Person
+from registry.stats.models import MEASURES, CoverageDay, CoverageEntry
+from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
+
+LEVELLED_KINDS = (CertificateKind.SKILL_LEVEL, CertificateKind.QUALIFICATION)
+CHUNK = 1000
+
+Contribution = dict[tuple[str, date], Counter]  # (county code, day) → {measure: n}
+
+
+def counted_kinds() -> frozenset[CertificateKind]:
+    setting = current_app.config.get("STATS_COUNTED_KINDS") or ""
+    names = [name.strip() for name in setting.split(",") if name.strip()]
+    return frozenset(CertificateKind(name) for name in names) if names else frozenset(CertificateKind)
+
+
+# --- what a source adds ---------------------------------------------------------------------------------------
+
+def person_contributions(person_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
+    """Each person's contribution, empty for a person without certificates; read a chunk at a time."""
+    kinds = counted_kinds()
+    for ids in _chunks(sorted(person_ids)):
+        rows = db.session.execute(
+            sa.select(Person.id, Person.county_code, Certificate.kind, Certificate.level, Certificate.status,
+                      Certificate.issued_on)
+            .outerjoin(Certificate, Certificate.person_id == Person.id)
+            .where(Person.id.in_(ids))
+            # Two transactions refreshing one person would both take back the same old entries.
+            .with_for_update(of=Person))
+        certificates = defaultdict(list)
+        counties = {}
+        for person_id, county_code, *certificate in rows:
+            counties[person_id] = county_code
+            if certificate[0] is not None:
+                certificates[person_id].append(certificate)
+        for person_id in ids:
+            yield person_id, _person_contribution(counties.get(person_id), certificates[person_id], kinds)
+
+
+def _person_contribution(county_code, certificates, kinds) -> Contribution:
+    contribution: Contribution = defaultdict(Counter)
+    valid = [(kind, level, issued_on) for kind, level, status, issued_on in certificates
+             if status is CertificateStatus.VALID and kind in kinds]
+    if valid:
+        contribution[county_code, min(issued_on for _kind, _level, issued_on in valid)]["holders"] += 1
+    levelled = [(level, issued_on) for kind, level, issued_on in valid if kind in LEVELLED_KINDS and level]
+    for rank in range(1, 6):
+        days = [issued_on for level, issued_on in levelled if level <= rank]
+        if days:
+            contribution[county_code, min(days)][f"level_{rank}"] += 1
+    for kind, _level, status, issued_on in certificates:
+        if kind in kinds and status is not CertificateStatus.SUPERSEDED:
+            contribution[county_code, issued_on][f"certificates_{status.value}"] += 1
+    return contribution
+
+
+def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
+    for ids in _chunks(sorted(class_ids)):
+        rows = db.session.execute(
+            sa.select(TrainingClass.id, TrainingClass.county_code, TrainingClass.is_subsidised,
+                      Enrollment.enrolled_on, Enrollment.status, Person.key_groups)
+            .join(Enrollment, Enrollment.class_id == TrainingClass.id)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(TrainingClass.id.in_(ids))
+            .with_for_update(of=TrainingClass))
+        contributions: dict[int, Contribution] = {class_id: defaultdict(Counter) for class_id in ids}
+        for class_id, county_code, is_subsidised, enrolled_on, status, key_groups in rows:
+            tally = contributions[class_id][county_code, enrolled_on]
+            tally["enrolments"] += 1
+            tally["completions"] += status is EnrollmentStatus.COMPLETED
+            tally["subsidised_enrolments"] += bool(is_subsidised)
+            tally["rural_enrolments"] += bool(key_groups & KeyGroup.RURAL_LABOUR)
+        yield from contributions.items()
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+# --- keeping the totals in step -------------------------------------------------------------------------------
+
+def refresh(source: str, contributions: Iterable[tuple[int, Contribution]]) -> None:
+    """Replace what each source added before by what it adds now, in the entries and in the day totals."""
+    batch: list[tuple[int, Contribution]] = []
+    for item in contributions:
+        batch.append(item)
+        if len(batch) == CHUNK:
+            _replace(source, batch)
+            batch = []
+    if batch:
+        _replace(source, batch)
+
+
+def _replace(source: str, batch: list[tuple[int, Contribution]]) -> None:
+    ids = [source_id for source_id, _contribution in batch]
+    entries = CoverageEntry.__table__
+    delta: Contribution = defaultdict(Counter)
+    old = db.session.execute(sa.select(entries).where(entries.c.source == source, entries.c.source_id.in_(ids)))
+    for row in old.mappings():
+        for measure in MEASURES:
+            delta[row["county_code"], row["day"]][measure] -= row[measure]
+    db.session.execute(entries.delete().where(entries.c.source == source, entries.c.source_id.in_(ids)))
+    new_rows = []
+    for source_id, contribution in batch:
+        for (county_code, day), counts in contribution.items():
+            if any(counts.values()):
+                new_rows.append({"source": source, "source_id": source_id, "county_code": county_code, "day": day,
+                                 **{measure: counts[measure] for measure in MEASURES}})
+                delta[county_code, day].update(counts)
+    if new_rows:
+        db.session.execute(entries.insert(), new_rows)
+    add_to_days(delta)
+
+
+def add_to_days(delta: Contribution) -> None:
+    """Add to the day totals with one upsert; keys in order, so concurrent writers lock rows alike."""
+    rows = [{"county_code": county_code, "day": day, **{measure: counts[measure] for measure in MEASURES}}
+            for (county_code, day), counts in sorted(delta.items()) if any(counts.values())]
+    if not rows:
+        return
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    days = CoverageDay.__table__
+    statement = dialect.insert(days)
+    statement = statement.on_conflict_do_update(
+        index_elements=[days.c.county_code, days.c.day],
+        set_={measure: days.c[measure] + statement.excluded[measure] for measure in MEASURES})
+    db.session.execute(statement, rows)
