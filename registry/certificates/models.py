@@ -39,7 +39,7 @@ class CertificateStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"valid": "有效", "revoked": "已撤销", "superseded": "已更正（被替代）"}[self.value]
+        return {"valid": "有效", "revoked": "已撤销", "superseded": "已被替代"}[self.value]
 
 
 class Certificate(db.Model):
