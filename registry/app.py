@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from registry.api.auth import user_from_token
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
 from registry.core.db import db
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    login_manager.request_loader(user_from_token)
     init_limiter(app)
     _register_protection(app)
     _register_blueprints(app)
@@ -53,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _import_models() -> None:
     """Every table must be known to the metadata before Alembic compares it with the database."""
     import registry.accounts.models
+    import registry.api.models
     import registry.assessment.models
     import registry.certificates.models
     import registry.core.audit
@@ -74,6 +77,9 @@ def _register_protection(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
+    from registry.api import openapi, public_views, training_views  # noqa: F401  (attach to the API blueprint)
+    from registry.api.token_views import bp as tokens_bp
+    from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
@@ -91,11 +97,15 @@ def _register_blueprints(app: Flask) -> None:
     from registry.training.views import bp as training_bp
 
     for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
-                      certificates_bp, imports_bp, stats_bp):
+                      certificates_bp, imports_bp, stats_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.
     csrf.exempt(verify_bp)
     app.register_blueprint(verify_bp)
+    # Programs authenticate with a token they send, not a cookie a browser adds: no CSRF to guard against
+    # (registry/api/auth.py refuses writes that come with only a browser session).
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -134,6 +144,9 @@ def _register_error_pages(app: Flask) -> None:
             db.session.rollback()
         return render_template("errors.html", code=code, message=messages.get(code, "请求无法完成。")), code
 
+    from registry.api.errors import register_api_errors
+
     for code in messages:
         app.register_error_handler(code, render_error)
+    register_api_errors(app, render_error)  # JSON for /api/ paths, these pages elsewhere
     app.register_error_handler(CSRFError, render_error)
