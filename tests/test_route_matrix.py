@@ -70,6 +70,9 @@ ROUTES: dict[str, Entry] = {
     "people.upload_photo": Entry("/people/{person_id}/photo", ADMIN, out_of_scope=frozenset({Role.AGENCY})),
     "stats.cockpit": Entry("/stats", STATS_READERS),
     "stats.api_coverage": Entry("/api/v1/stats/coverage", STATS_READERS),
+    "stats.export_counties": Entry("/stats/counties.xlsx", STATS_READERS),
+    # The county user's own county; another county is 403 (tests/stats/test_views.py).
+    "stats.county_report": Entry("/stats/counties/410221/report.pdf", STATS_READERS),
     "api.openapi_json": Entry("/api/v1/openapi.json", PUBLIC),
     "api.docs_page": Entry("/api/docs", PUBLIC),
     "api.signing_key": Entry("/api/v1/signing-key", PUBLIC),

@@ -1,27 +1,38 @@
-"""The 人人持证 cockpit (持证统计): coverage against the targets, as a page and as JSON."""
-from datetime import date
+"""The 人人持证 cockpit (持证统计): coverage against the targets, its trend and projection, as a page, as JSON,
+as .xlsx/CSV and as a monthly PDF report per county."""
+import io
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
 from flask_login import current_user
 
 from registry.accounts.access import api_roles_required, roles_required
 from registry.accounts.models import Role
+from registry.core.audit import record_event
+from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
 from registry.core.listing import current_sorting
+from registry.core.spreadsheets import write_csv, write_xlsx
 from registry.reference.queries import current_counties
+from registry.stats import county_table, trend
 from registry.stats import coverage as coverage_queries
+from registry.stats.charts import line_chart
+from registry.stats.report import MonthlyReport, render_report
 
 bp = Blueprint("stats", __name__)
 ROLES = (Role.ADMIN, Role.COUNTY)
-# Sortable columns of the county table; progress sorts counties without a target last.
-SORT_KEYS = {
-    "code": lambda row: row.code,
-    "holders": lambda row: row.holders,
-    "holders_progress": lambda row: row.progress("holders") or 0,
-    "skilled": lambda row: row.skilled,
-    "high_skilled": lambda row: row.high_skilled,
-    "enrolments": lambda row: row.enrolments_since_2021,
-}
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TABLE_TITLE = "各县区持证统计"
+# Figures of the trend charts: (series attribute, target key, chart title).
+TREND_CHARTS = (("holders", "holders", "持证人员"), ("skilled", "skilled", "技能人才"),
+                ("high_skilled", "high_skilled", "高技能人才"))
+REPORT_NOTES = (
+    "持证人员：截至统计日至少持有一本有效证书（未撤销、未被更正替代）的人员，按人去重，计入其登记所在县区。",
+    "技能人才：持有有效的一至五级职业技能等级证书或职业资格证书的人员；高技能人才：其中最高等级为三级及以上者。",
+    "培训人次：按培训班所在县区、报名日期统计，2021年以来累计，与2021—2025年累计目标比较。",
+    f"按此进度达标日期：以截至统计日的{trend.PACE_DAYS}天内新增的持证人数为速度，推算达到持证目标的日期。"
+    f"按期达标每周需新增：自统计日至 {trend.DEADLINE.isoformat()}（规划期末）每周还需新增的持证人数。",
+)
 
 
 def parse_as_of(text: str | None) -> date:
@@ -52,18 +63,64 @@ def visible_counties(user, asked: str | None) -> list[str] | None:
 @roles_required(*ROLES)
 def cockpit():
     try:
-        as_of = parse_as_of(request.args.get("as_of"))
-        counties = visible_counties(current_user, request.args.get("county") or None)
+        as_of, counties = _arguments(request.args.get("county"))
     except InvalidInput as error:
-        return render_template("stats/cockpit.html", error=error.message, city=None, counties=[],
-                               as_of=date.today()), 400
-    except Forbidden:
-        abort(403)
-    city, rows = coverage_queries.coverage(as_of, counties)
-    sorting = current_sorting(dict.fromkeys(SORT_KEYS), "code")
-    rows.sort(key=SORT_KEYS[sorting.key], reverse=sorting.descending)
-    return render_template("stats/cockpit.html", error=None, city=city, counties=rows, as_of=as_of,
-                           sorting=sorting, baseline=coverage_queries.baseline_2020())
+        return _invalid(error)
+    city, rows = county_table.county_rows(as_of, counties)
+    rows, sorting = _sorted(rows)
+    # The trend is the city's, or that of the one county shown.
+    scope = city if counties is None else rows[0]
+    series = trend.monthly_series(counties, as_of, since=_trend_start(as_of))
+    charts = [(title, line_chart(f"{scope.name}每月累计{title}", [(point.month, getattr(point, figure))
+                                                                  for point in series],
+                                 target=scope.figures.targets.get(target),
+                                 target_label=f"{coverage_queries.TARGET_YEAR}年目标"))
+              for figure, target, title in TREND_CHARTS]
+    county_choices = current_counties() if current_user.role is Role.ADMIN else []  # an official has one
+    return render_template("stats/cockpit.html", error=None, city=city.figures, city_row=city, counties=rows,
+                           columns=county_table.COLUMNS, as_of=as_of, sorting=sorting, scope=scope,
+                           series=series, charts=charts, deadline=trend.DEADLINE, pace_days=trend.PACE_DAYS,
+                           county_choices=county_choices, asked_county=request.args.get("county") or "",
+                           baseline=coverage_queries.baseline_2020())
+
+
+@bp.get("/stats/counties.<any(xlsx, csv):file_format>")
+@roles_required(*ROLES)
+def export_counties(file_format: str):
+    """The county table as on the page: same columns, rows, order and city row; audited like list exports."""
+    try:
+        as_of, counties = _arguments(request.args.get("county"))
+    except InvalidInput as error:
+        return _invalid(error)
+    city, rows = county_table.county_rows(as_of, counties)
+    rows, _sorting = _sorted(rows)
+    table = county_table.export_rows([*rows, city])
+    write = write_xlsx if file_format == "xlsx" else write_csv
+    data = write(county_table.headers(), table)
+    record_event(current_user, "export", "stats_table", None, after={
+        **request.args.to_dict(), "list": TABLE_TITLE, "rows": len(table), "format": file_format})
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if file_format == "xlsx" else "text/csv",
+                     as_attachment=True, download_name=f"{TABLE_TITLE}_{as_of:%Y%m%d}.{file_format}")
+
+
+@bp.get("/stats/counties/<county_code>/report.pdf")
+@roles_required(*ROLES)
+def county_report(county_code: str):
+    """The monthly report of one county as of a date (default today): one click from the cockpit."""
+    try:
+        as_of, counties = _arguments(county_code)
+    except InvalidInput as error:
+        return _invalid(error)
+    city, rows = county_table.county_rows(as_of, counties)
+    month_start = as_of.replace(day=1)
+    added_this_month = trend.holders_added(month_start - timedelta(days=1), as_of).get(county_code, 0)
+    series = trend.monthly_series(counties, as_of, since=_trend_start(as_of))
+    data = render_report(_monthly_report(rows[0], city, series, added_this_month, as_of))
+    record_event(current_user, "export", "stats_report", county_code, after={"as_of": as_of.isoformat()})
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{rows[0].name}持证统计月报_{as_of:%Y%m%d}.pdf")
 
 
 @bp.get("/api/v1/stats/coverage")
@@ -79,3 +136,48 @@ def api_coverage():
     city, rows = coverage_queries.coverage(as_of, counties)
     return jsonify(as_of=as_of.isoformat(), city=city.as_json() | {"baseline_2020": coverage_queries.baseline_2020()},
                    counties=[row.as_json() for row in rows])
+
+
+def _arguments(county: str | None) -> tuple[date, list[str] | None]:
+    """as_of and the visible counties from the request; InvalidInput for bad input, 403 for another county."""
+    as_of = parse_as_of(request.args.get("as_of"))
+    try:
+        return as_of, visible_counties(current_user, county or None)
+    except Forbidden:
+        abort(403)
+
+
+def _invalid(error: InvalidInput):
+    return render_template("stats/cockpit.html", error=error.message, city=None, counties=[],
+                           as_of=date.today()), 400
+
+
+def _sorted(rows: list[county_table.CountyRow]):
+    sorting = current_sorting(dict.fromkeys(county_table.BY_KEY), county_table.DEFAULT_SORT)
+    return county_table.sort_rows(rows, sorting.key, sorting.descending), sorting
+
+
+def _trend_start(as_of: date) -> date | None:
+    """The chart covers the plan period from 2021; a date before it shows the registry's whole history."""
+    return coverage_queries.NEW_SINCE if as_of >= coverage_queries.NEW_SINCE else None
+
+
+def _monthly_report(row: county_table.CountyRow, city: county_table.CountyRow, series: list[trend.MonthPoint],
+                    added_this_month: int, as_of: date) -> MonthlyReport:
+    columns = county_table.BY_KEY
+    headline = [(columns[key].header, columns[key].text(row))
+                for key in ("holders", "holders_target", "holders_progress")]
+    headline.append((f"{as_of.month}月新增持证", f"{added_this_month:,}"))
+    headline += [(columns[key].header, columns[key].text(row))
+                 for key in ("skilled", "high_skilled", "added", "reached_on", "needed_weekly")]
+    return MonthlyReport(
+        title=f"{row.name}人人持证月度报告",
+        subtitle=f"{as_of.year}年{as_of.month}月 · 统计截至 {as_of.isoformat()}",
+        headline=headline,
+        table_headers=["指标", row.name, city.name],
+        table_rows=[[column.header, column.text(row), column.text(city)]
+                    for column in county_table.COLUMNS[1:]],
+        series=[(point.month, point.holders, point.skilled, point.high_skilled) for point in series],
+        target=row.figures.targets.get("holders"),
+        notes=list(REPORT_NOTES),
+    )
