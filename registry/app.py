@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.people import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
     from registry.people.views import bp as people_bp
     from registry.reference.views import bp as reference_bp
+    from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp

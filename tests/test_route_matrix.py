@@ -70,6 +70,9 @@ ROUTES: dict[str, Entry] = {
     "people.upload_photo": Entry("/people/{person_id}/photo", ADMIN, out_of_scope=frozenset({Role.AGENCY})),
     "stats.cockpit": Entry("/stats", STATS_READERS),
     "stats.api_coverage": Entry("/api/v1/stats/coverage", STATS_READERS),
+    "stats.drilldown": Entry("/stats/drilldowns/level", STATS_READERS),
+    "stats.funnel_page": Entry("/stats/funnel", STATS_READERS),
+    "stats.funnel_leaks": Entry("/stats/funnel/never_assessed", STATS_READERS),
     "stats.export_counties": Entry("/stats/counties.xlsx", STATS_READERS),
     # The county user's own county; another county is 403 (tests/stats/test_views.py).
     "stats.county_report": Entry("/stats/counties/410221/report.pdf", STATS_READERS),
