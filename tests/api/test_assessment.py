@@ -1,0 +1,56 @@
+"""Assessment endpoints: scope, rules from the operations, and the error shape."""
+from datetime import date
+
+import pytest
+
+from registry.accounts.models import Role
+from registry.certificates.operations import issue_batch
+from registry.core.db import db
+
+
+@pytest.fixture
+def agency(make_agency):
+    return make_agency(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])
+
+
+@pytest.fixture
+def agency_token(agency, make_user, token_for):
+    return token_for(make_user(Role.AGENCY, organization_id=agency.id))
+
+
+def test_a_batch_outside_the_filed_scope_is_refused_naming_the_field(api, agency_token):
+    response = api.post("/api/v1/batches", token=agency_token, json={
+        "occupation_code": "6-18-02-04", "level": 1, "assessed_on": "2025-05-10", "county_code": "410221"})
+    body = response.get_json()
+    assert response.status_code == 422 and body["details"][0]["field"] == "level" and "备案" in body["message"]
+
+
+def test_lists_are_scoped_and_paginated(api, agency, agency_token, make_batch, make_agency, make_user, token_for):
+    for _ in range(3):
+        make_batch(agency=agency)
+    make_batch()  # another agency's
+    page = api.get("/api/v1/batches?per_page=2&page=2", token=agency_token).get_json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+    assert api.get("/api/v1/batches?level=9", token=agency_token).status_code == 400
+
+
+def test_certificates_outside_scope_are_404_and_county_cannot_write(api, approved_batch, agency, agency_token,
+                                                                     make_user, make_agency, token_for):
+    certificate = issue_batch(None, approved_batch(agency=agency, passed=1, failed=0))[0]
+    db.session.commit()
+    stranger = token_for(make_user(Role.AGENCY, organization_id=make_agency().id))
+    assert api.post(f"/api/v1/certificates/{certificate.number}/revoke", token=stranger,
+                    json={"reason": "x"}).status_code == 404
+    county = token_for(make_user(Role.COUNTY, county_code="410221"))
+    assert api.post(f"/api/v1/certificates/{certificate.number}/revoke", token=county,
+                    json={"reason": "x"}).status_code == 403
+    empty = api.post(f"/api/v1/certificates/{certificate.number}/revoke", token=agency_token, json={"reason": ""})
+    assert empty.status_code == 422 and "reason" in empty.get_json()["message"]
+    assert api.post("/api/v1/certificates/NOPE/revoke", token=agency_token, json={"reason": "x"}).status_code == 404
+
+
+def test_issuing_twice_is_refused(api, approved_batch, agency, agency_token):
+    batch = approved_batch(agency=agency, passed=2, failed=0)
+    assert api.post(f"/api/v1/batches/{batch.id}/issue", token=agency_token, json={}).get_json()["issued"] == 2
+    again = api.post(f"/api/v1/batches/{batch.id}/issue", token=agency_token, json={})
+    assert again.status_code == 422 and "已审核的批次" in again.get_json()["message"]
