@@ -57,9 +57,10 @@ def line_chart(title: str, points: Sequence[tuple[str, float]], target: float | 
     if points:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, value) for i, (_l, value) in enumerate(points)))
         parts.append(f'<polyline points="{path}" fill="none" stroke="{ACCENT}" stroke-width="2"/>')
-        every = max(len(points) // 8, 1)  # at most about eight axis labels, always the last
+        # At most about eight axis labels, counted back from the last so that it never crowds its neighbour.
+        every, last = max(len(points) // 8, 1), len(points) - 1
         for index, (label, _value) in enumerate(points):
-            if index % every == 0 or index == len(points) - 1:
+            if (last - index) % every == 0:
                 x = xy(index, 0)[0]
                 parts.append(f'<text x="{x:.1f}" y="{LINE_HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>')
     else:

@@ -24,3 +24,10 @@ def test_a_line_has_one_point_per_month_and_a_target_line():
 
 def test_empty_charts_say_so():
     assert "暂无数据" in bar_chart("空", []) and "暂无数据" in line_chart("空", [])
+
+
+def test_axis_labels_are_spaced_evenly_back_from_the_last():
+    points = [(f"m{index}", index) for index in range(23)]
+    svg = ElementTree.fromstring(str(line_chart("月", points)))
+    labels = [text.text for text in svg.iter(f"{SVG}text") if text.text.startswith("m")]
+    assert labels[-1] == "m22" and labels[-2] == "m20" and len(labels) == 12
