@@ -78,7 +78,7 @@ def _register_protection(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import (  # noqa: F401  (they attach their routes to the API blueprint)
-        assessment_views, openapi, public_views, training_views,
+        assessment_views, openapi, public_views, stats_views, training_views,
     )
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp

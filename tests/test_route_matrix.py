@@ -94,6 +94,8 @@ ROUTES: dict[str, Entry] = {
     "api.batch_certificates": Entry("/api/v1/batches/{batch_id}/certificates", ASSESSMENT_READERS),
     "api.revoke": Entry("/api/v1/certificates/{certificate_number}/revoke", ASSESSMENT_WRITERS, "POST"),
     "api.correct": Entry("/api/v1/certificates/{certificate_number}/correct", ASSESSMENT_WRITERS, "POST"),
+    "api.drilldown": Entry("/api/v1/stats/drilldowns/level", STATS_READERS),
+    "api.funnel": Entry("/api/v1/stats/funnel", STATS_READERS),
     "api_tokens.list_tokens": Entry("/account/tokens", EVERY_ROLE),
     # Each user revokes only their own: the token here is the administrator's.
     "api_tokens.revoke_token": Entry("/account/tokens/{token_id}/revoke", ADMIN, "POST",

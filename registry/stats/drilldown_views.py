@@ -114,7 +114,7 @@ def _institution(text: str | None) -> int | None:
 def drilldown(dimension: str):
     if dimension not in DIMENSIONS:
         abort(404)
-    _label, query, uses_kind = DIMENSIONS[dimension]
+    uses_kind = DIMENSIONS[dimension][2]
     try:
         filters = parse_filters(request.args, current_user)
     except InvalidInput as error:
@@ -122,21 +122,36 @@ def drilldown(dimension: str):
     except Forbidden:
         abort(403)
     if dimension == "month" and filters.date_from is None:
-        filters = _recent_months(filters)
-    arguments = {"county_codes": filters.county_codes, "date_from": filters.date_from,
-                 "date_to": filters.date_to}
-    if uses_kind:
-        arguments["kinds"] = filters.kinds
-    if dimension == "occupation":
-        arguments["top"] = filters.top
-    table = query(**arguments)
+        filters = recent_months(filters)
+    table = drilldown_table(dimension, filters)
     if request.args.get("format") in ("xlsx", "csv"):
         return _export(table.title, [column.header for column in table.columns], table.body())
     return _page("stats/drilldown.html", None, dimension=dimension, uses_kind=uses_kind, filters=filters,
                  table=table, charts=_charts(table, dimension))
 
 
-def _recent_months(filters: Filters) -> Filters:
+def drilldown_table(dimension: str, filters: Filters) -> drilldowns.Table:
+    """The table of one dimension under the filter bar: what the page shows, exports and the API returns."""
+    _label, query, uses_kind = DIMENSIONS[dimension]
+    arguments = {"county_codes": filters.county_codes, "date_from": filters.date_from,
+                 "date_to": filters.date_to}
+    if uses_kind:
+        arguments["kinds"] = filters.kinds
+    if dimension == "occupation":
+        arguments["top"] = filters.top
+    return query(**arguments)
+
+
+def funnel_tables(filters: Filters) -> dict[str, drilldowns.Table]:
+    by = {"county": funnel.funnel_by_county, "institution": funnel.funnel_by_institution}
+    tables = {}
+    for name, (title, label) in FUNNEL_TABLES.items():
+        total, rows = by[name](filters.county_codes, filters.date_from, filters.date_to)
+        tables[name] = funnel.funnel_table(title, label, total, rows)
+    return tables
+
+
+def recent_months(filters: Filters) -> Filters:
     """The month table defaults to the 24 months up to the end date, not to the first certificate ever."""
     last = filters.date_to or date.today()
     month = last.year * 12 + last.month - MONTHS_BY_DEFAULT  # months since year 0, zero-based
@@ -173,11 +188,7 @@ def funnel_page():
         return _page("stats/funnel.html", error.message), 400
     except Forbidden:
         abort(403)
-    by = {"county": funnel.funnel_by_county, "institution": funnel.funnel_by_institution}
-    tables = {}
-    for name, (title, label) in FUNNEL_TABLES.items():
-        total, rows = by[name](filters.county_codes, filters.date_from, filters.date_to)
-        tables[name] = funnel.funnel_table(title, label, total, rows)
+    tables = funnel_tables(filters)
     if request.args.get("format") in ("xlsx", "csv"):
         table = tables[wanted]
         return _export(table.title, [column.header for column in table.columns], table.body())
