@@ -1,4 +1,11 @@
-"""`registry demo`: a living, clearly fictional registry, written through the operations users call."""
+"""`registry demo`: a living, clearly fictional registry, written through the operations users call.
+
+Classes, batches, approvals, revocations and corrections go through the audited operations, one at a time.
+The rows there are many of — persons, enrolments, results, certificates — go in through the bulk paths the
+imports use (Core executemany: PersonRows.insert, the roster's and results import's inserts, and
+registry.certificates.bulk_issue, which leaves each PDF's hash to its first rendering). That is what lets
+`--persons 1350000` finish on a small machine; the CLI commits every CHUNK_PERSONS persons.
+"""
 import math
 import random
 from collections import Counter, deque
@@ -8,11 +15,13 @@ from itertools import chain, islice
 
 import sqlalchemy as sa
 
+from registry.assessment.models import AssessmentResult, BatchStatus
 from registry.assessment.operations import (
-    REVIEW_LEVELS, approve_batch, create_batch, pass_mark, record_result,
+    REVIEW_LEVELS, approve_batch, check_accepts_results, create_batch, is_passing, pass_mark, score_values,
 )
+from registry.certificates.bulk_issue import issue_batch_in_bulk
 from registry.certificates.models import Certificate, CertificateStatus
-from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
+from registry.certificates.operations import correct_certificate, revoke_certificate
 from registry.core.audit import AuditEvent, record_event
 from registry.core.changes import note_classes_changed
 from registry.core.db import db
@@ -23,13 +32,16 @@ from registry.demo import (
 )
 from registry.organizations.models import Agency, AgencyStatus
 from registry.people.identity import DocumentType
-from registry.people.models import KeyGroup, Person
+from registry.people.models import KeyGroup
 from registry.people.person_rows import PersonRows
 from registry.reference.models import LEVEL_LABELS
 from registry.training.models import ClassStatus, Enrollment, EnrollmentStatus, TrainingType
 from registry.training.operations import change_class_status, check_accepts_enrolment, create_class
 
 GENERATE_ACTION = "generate_demo"
+# Persons between commits when the caller asks for them: memory stays flat and an interrupted run keeps what
+# it committed (running the command again adds only the persons still missing).
+CHUNK_PERSONS = 50_000
 
 
 def demo_data_present() -> bool:
@@ -81,8 +93,10 @@ def certificate_statuses(after_id: int) -> dict[str, int]:
 class DemoGenerator:
     """Classes of new persons, one after another; each class runs its course as far as its dates allow."""
 
-    def __init__(self, persons: int, seed: int, progress: Callable[[int], None]):
+    def __init__(self, persons: int, seed: int, progress: Callable[[int], None],
+                 commit: Callable[[], None] | None = None, chunk_persons: int = CHUNK_PERSONS):
         self.persons, self.seed, self.progress = persons, seed, progress
+        self.commit, self.chunk_persons = commit, chunk_persons
         self.people = PersonRows()
         self.until = min(date.today(), LAST_DAY)
         self.counts: Counter[str] = Counter()
@@ -102,19 +116,29 @@ class DemoGenerator:
             raise InvalidInput(None, "没有在用的演示培训机构或备案有效的演示评价机构")
         # Seeded by the first missing person too: a larger --persons continues with different classes.
         self.rng = random.Random(f"registry-demo:{self.seed}:{first.index}")
-        last_certificate = db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0
+        first_certificate = chunk_certificate = self._last_certificate()
+        chunk_persons = 0
         stream = chain([first], stream)
         while newcomers := list(islice(stream, self.rng.randint(18, 60))):
             self._run_class(newcomers)
             self.progress(newcomers[-1].index + 1)
+            chunk_persons += len(newcomers)
+            if self.commit and chunk_persons >= self.chunk_persons:
+                self._revoke_and_correct(chunk_certificate)
+                self.commit()
+                chunk_certificate, chunk_persons = self._last_certificate(), 0
             if len(db.session.identity_map) > IDENTITY_MAP_LIMIT:
                 db.session.flush()
                 db.session.expunge_all()
-        self._revoke_and_correct(last_certificate)
-        self.counts.update(certificate_statuses(last_certificate))
+        self._revoke_and_correct(chunk_certificate)
+        self.counts.update(certificate_statuses(first_certificate))
         record_event(None, GENERATE_ACTION, "demo_data", None,
                      after={"seed": self.seed, "persons_requested": self.persons, **self.counts})
         return self.counts
+
+    @staticmethod
+    def _last_certificate() -> int:
+        return db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0
 
     def _run_class(self, newcomers: list[Identity]) -> None:
         values = self._plan_class()
@@ -227,13 +251,7 @@ class DemoGenerator:
                              level=values["target_level"], assessed_on=assessed_on,
                              county_code=values["county_code"], training_class_id=class_id)
         present = [person_id for person_id in completed if rng.random() < 0.95] or completed[:1]
-        # One query loads every candidate, so issuing later finds them in the session instead of one by one.
-        persons = {person.id: person
-                   for person in db.session.scalars(sa.select(Person).where(Person.id.in_(present)))}
-        pass_rate = rng.uniform(0.65, 0.92)
-        for person_id in present:
-            scores = self._scores(batch.level, rng.random() < pass_rate)
-            record_result(None, batch, persons[person_id], *scores)
+        self._record_results(batch, present)
         self.counts.update(batches=1, results=len(present))
         # A few batches wait for approval: assessed, but not (yet) certified.
         if assessed_on > self.until - timedelta(days=7) or rng.random() < 0.02:
@@ -241,8 +259,23 @@ class DemoGenerator:
         approve_batch(None, batch)
         issued_on = assessed_on + timedelta(days=rng.randint(10, 35))
         if issued_on <= self.until:
-            self.certified.extend((certificate.person_id, issued_on)
-                                  for certificate in issue_batch(None, batch, issued_on))
+            self.certified.extend((person_id, issued_on)
+                                  for person_id in issue_batch_in_bulk(None, batch, issued_on))
+
+    def _record_results(self, batch, person_ids: list[int]) -> None:
+        """The batch's results as the results upload writes them: checked scores, one Core executemany."""
+        check_accepts_results(None, batch)
+        pass_rate = self.rng.uniform(0.65, 0.92)
+        rows = []
+        for person_id in person_ids:
+            scores = score_values(batch.level, *self._scores(batch.level, self.rng.random() < pass_rate))
+            rows.append({"batch_id": batch.id, "person_id": person_id, "theory_score": scores[0],
+                         "practical_score": scores[1], "review_score": scores[2],
+                         "is_passed": is_passing(batch.level, *scores), "remarks": ""})
+        db.session.execute(sa.insert(AssessmentResult.__table__), rows)
+        batch.status = BatchStatus.RESULTS_ENTERED
+        record_event(None, "generate_results", "assessment_batch", batch.id, after={
+            "created": len(rows), "passed": sum(row["is_passed"] for row in rows)})
 
     def _agency(self, occupation_id: int, level: int, county_code: str, on: date) -> int | None:
         """An agency whose filed scope covers the batch, most likely one in the class's county."""
@@ -263,7 +296,8 @@ class DemoGenerator:
         return (*scores, None)[:3]
 
     def _revoke_and_correct(self, last_certificate: int) -> None:
-        """A handful of this run's certificates revoked with a reason, as many corrected (superseded)."""
+        """A handful of the certificates issued since `last_certificate` revoked with a reason, as many
+        corrected (superseded), through the audited operations (a correction renders its new PDF)."""
         ids = list(db.session.scalars(
             sa.select(Certificate.id).join(Agency, Certificate.agency_id == Agency.id)
             .where(Certificate.id > last_certificate, Certificate.status == CertificateStatus.VALID,
@@ -280,13 +314,16 @@ class DemoGenerator:
                                 issued_on=corrected_on)
 
 
-def generate_demo_data(persons: int, seed: int = 1,
-                       progress: Callable[[int], None] = lambda done: None) -> Counter:
+def generate_demo_data(persons: int, seed: int = 1, progress: Callable[[int], None] = lambda done: None,
+                       commit: Callable[[], None] | None = None, chunk_persons: int = CHUNK_PERSONS) -> Counter:
     """Add whichever of the seed's first `persons` fictional persons are missing, with their classes,
-    batches and certificates; returns what was added. The caller commits: one transaction.
+    batches and certificates; returns what was added. The caller commits the last part.
 
-    `progress` hears how many of the `persons` identities have been dealt with so far.
+    `progress` hears how many of the `persons` identities have been dealt with so far. Without `commit`
+    everything is one transaction; with it, `commit` is called after every `chunk_persons` new persons
+    (at a class boundary, once that chunk's revocations and corrections are made). The run's audit event
+    (`demo_data_present`) is written last, so an interrupted run is not yet "present".
     """
     if not 1 <= persons <= MAX_PERSONS or not 0 <= seed <= MAX_SEED:
         raise InvalidInput("persons", f"人数应为1–{MAX_PERSONS}，种子应为0–{MAX_SEED}")
-    return DemoGenerator(persons, seed, progress).run()
+    return DemoGenerator(persons, seed, progress, commit, chunk_persons).run()

@@ -17,6 +17,15 @@ def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, 
     stored ID number; the masked form serves every page that shows the certificate.
     """
     photo = current_photo(person.id)
+    return frozen_snapshot(person, occupation, work_type, level, agency, issued_on, number,
+                           photo.sha256 if photo else None)
+
+
+def frozen_snapshot(person, occupation: Occupation, work_type: str | None, level: int, agency: Agency,
+                    issued_on: date, number: str, photo_sha256: str | None) -> dict:
+    """`snapshot_for` with the holder's current photo already looked up, so a bulk issue can look up a whole
+    batch's photos in one query (registry.certificates.bulk_issue). `person` needs only name, document_type,
+    document_masked and document_cipher: a Person, or a row of those columns."""
     return {
         "title": TITLE,
         "number": number,
@@ -33,5 +42,5 @@ def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, 
         "agency_filing_number": agency.filing_number,
         "issued_on": issued_on.isoformat(),
         # The photo as it was at issue: a later upload never changes an issued certificate.
-        "photo_sha256": photo.sha256 if photo else None,
+        "photo_sha256": photo_sha256,
     }

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import joinedload
 
 from registry.certificates import signing
+from registry.certificates.issued_hash import issued_sha256_of
 from registry.certificates.models import Certificate, CertificateKind
 from registry.certificates.numbering import OPAQUE_NUMBER
 from registry.core.db import db
@@ -242,9 +243,10 @@ def verify_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> UploadVerdi
     digest = hashlib.sha256(data).hexdigest()
     claimed = claimed_numbers(data)
     registered = [certificate for number in claimed if (certificate := find_certificate(number))]
-    exact = next((certificate for certificate in registered if certificate.pdf_sha256 == digest), None)
+    # A certificate issued in bulk and never rendered has no stored hash yet: its file is rendered to compare.
+    exact = next((certificate for certificate in registered if issued_sha256_of(certificate) == digest), None)
     if exact is None and not registered:
-        # Unreadable text still may be an issued file; the hash alone then finds it.
+        # Unreadable text still may be an issued file; the hash alone then finds it (only a stored one).
         exact = db.session.scalars(
             sa.select(Certificate).where(Certificate.pdf_sha256 == digest).limit(1)).first()
     if exact is not None:
