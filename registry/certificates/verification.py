@@ -39,6 +39,8 @@ DIFFERENT_WORDING = "文件与签发的证书不一致"
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 # A certificate is one page; a long document is read no further than this.
 PAGES_READ = 3
+# Certificates without a stored hash (registry.certificates.issued_hash) rendered for one upload, at most.
+RENDERED_AT_MOST = 2
 CHINA = timezone(timedelta(hours=8))
 
 # (key, label) in the order the certificate prints them; the document number and name only ever masked.
@@ -243,8 +245,13 @@ def verify_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> UploadVerdi
     digest = hashlib.sha256(data).hexdigest()
     claimed = claimed_numbers(data)
     registered = [certificate for number in claimed if (certificate := find_certificate(number))]
-    # A certificate issued in bulk and never rendered has no stored hash yet: its file is rendered to compare.
-    exact = next((certificate for certificate in registered if issued_sha256_of(certificate) == digest), None)
+    exact = next((certificate for certificate in registered if certificate.pdf_sha256 == digest), None)
+    if exact is None:
+        # Issued in bulk and never rendered: no stored hash yet, so the file as issued is rendered to compare —
+        # for the first few numbers only, or one upload naming hundreds would cost seconds of rendering.
+        unrendered = [certificate for certificate in registered if certificate.pdf_sha256 is None]
+        exact = next((certificate for certificate in unrendered[:RENDERED_AT_MOST]
+                      if issued_sha256_of(certificate) == digest), None)
     if exact is None and not registered:
         # Unreadable text still may be an issued file; the hash alone then finds it (only a stored one).
         exact = db.session.scalars(

@@ -161,3 +161,15 @@ def test_imported_history_has_no_file_and_no_hash(bulk_certificate):
 def test_a_file_whose_photo_is_gone_cannot_match(bulk_certificate):
     bulk_certificate.snapshot = dict(bulk_certificate.snapshot) | {"photo_sha256": "0" * 64}
     assert issued_sha256_of(bulk_certificate) is None
+
+
+def test_one_upload_renders_at_most_a_few_unrendered_certificates(approved_batch, monkeypatch):
+    from registry.certificates import issued_hash, verification
+
+    numbers = [certificate.number for certificate in bulk(approved_batch(passed=5, failed=0))]
+    monkeypatch.setattr(verification, "claimed_numbers", lambda data: numbers)
+    rendered = []
+    monkeypatch.setattr(issued_hash.rendering, "issued_sha256", lambda snapshot: rendered.append(1) or "0" * 64)
+    verdict = verify_upload(b"%PDF-1.4 a file naming five certificates")
+    assert not verdict.is_exact and verdict.certificate.number == numbers[0]
+    assert len(rendered) == verification.RENDERED_AT_MOST == 2
