@@ -1,6 +1,6 @@
 """Sign-in and user-management forms."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.accounts.models import ROLE_LABELS
@@ -16,7 +16,7 @@ class LoginForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(max=40, message="最多40个字符")])
     display_name = StringField("姓名/显示名", validators=[Optional(), Length(max=60)])
-    role = SelectField("角色", choices=list(ROLE_LABELS.items()))
+    role = SelectField("角色", choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()])
     county_code = SelectField("所属县区（县区人社部门）", choices=[], validate_choice=False)
     organization_id = IntegerField(
         "所属机构编号（评价机构或培训机构）", validators=[Optional()],

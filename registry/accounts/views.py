@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from wtforms import SelectChoice
 
 from registry.accounts import operations
 from registry.accounts.access import admin_required, any_role_required
@@ -85,5 +86,5 @@ def edit_user(user_id: int):
 
 def _user_form(**kwargs) -> UserForm:
     form = UserForm(**kwargs)
-    form.county_code.choices = [("", "（不适用）"), *county_choices()]
+    form.county_code.choices = [SelectChoice("", "（不适用）"), *(SelectChoice(*choice) for choice in county_choices())]
     return form
