@@ -78,7 +78,6 @@ def printed_fields(certificate: Certificate) -> dict[str, str]:
         person = certificate.person
         snapshot = snapshot | {"name": person.name, "document_type": person.document_type.label,
                                "document_masked": person.document_masked}
-    occupation, agency = certificate.occupation, certificate.agency
     level = snapshot.get("level", certificate.level)
     return {
         "title": snapshot.get("title") or certificate.kind.label,
@@ -87,16 +86,22 @@ def printed_fields(certificate: Certificate) -> dict[str, str]:
         "name_masked": mask_name(snapshot["name"]),
         "document_type": snapshot.get("document_type") or "—",
         "document_masked": snapshot.get("document_masked") or "—",
-        "occupation_name": snapshot.get("occupation_name") or (occupation.name if occupation else "—"),
-        "occupation_code": snapshot.get("occupation_code") or (occupation.code if occupation else "—"),
+        # The record is read only where the snapshot is silent: each related row read is a query per request.
+        "occupation_name": snapshot.get("occupation_name") or _on_record(certificate, "occupation", "name"),
+        "occupation_code": snapshot.get("occupation_code") or _on_record(certificate, "occupation", "code"),
         "work_type": snapshot.get("work_type") or "--",
         "level": level,
         "level_label": snapshot.get("level_label") or LEVEL_LABELS.get(level, "—"),
-        "agency_name": snapshot.get("agency_name") or (agency.name if agency else "—"),
+        "agency_name": snapshot.get("agency_name") or _on_record(certificate, "agency", "name"),
         "agency_filing_number": snapshot.get("agency_filing_number")
-        or (agency.filing_number if agency else "—"),
+        or _on_record(certificate, "agency", "filing_number"),
         "issued_on": snapshot.get("issued_on") or certificate.issued_on.isoformat(),
     }
+
+
+def _on_record(certificate: Certificate, relation: str, attribute: str) -> str:
+    related = getattr(certificate, relation)
+    return getattr(related, attribute) if related else "—"
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,18 @@ class Verdict:
         }
 
 
+# The same string may in theory number two kinds; the national skill certificate wins, then the oldest.
+# Every verdict shows the agency, so it comes in the same query; the replacement (rare) loads on demand.
+# Built once: building the statement took as long as running it, on the public API's busiest path.
+BY_NUMBER = (
+    sa.select(Certificate).where(Certificate.number == sa.bindparam("number"))
+    .options(joinedload(Certificate.agency))
+    .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1)
+)
+
+
 def find_certificate(number: str) -> Certificate | None:
-    # The same string may in theory number two kinds; the national skill certificate wins, then the oldest.
-    return db.session.scalars(
-        sa.select(Certificate).where(Certificate.number == number)
-        .options(joinedload(Certificate.agency), joinedload(Certificate.superseded_by))
-        .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1)
-    ).first()
+    return db.session.scalars(BY_NUMBER, {"number": number}).first()
 
 
 def verify_number(number: str, name: str | None = None) -> Verdict:
