@@ -1,5 +1,6 @@
 """Coverage as of a date — holders, skilled, highly skilled, certificates and training per county — from the
 kept day totals, with the plan's targets beside them. Read-only; docs/STATISTICS.md defines every figure."""
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from registry.core.db import db
 from registry.reference.models import CITY_CODE, Indicator, Target
 from registry.reference.queries import current_counties
-from registry.stats.models import MEASURES, CoverageDay
+from registry.stats.models import MEASURES, CoverageDay, CoverageMonth
 
 NEW_SINCE = date(2021, 1, 1)  # the plan's period starts here: "new" holders and cumulative training targets
 TARGET_YEAR = 2025
@@ -72,15 +73,24 @@ def coverage(as_of: date, county_codes: list[str] | None = None) -> tuple[Covera
 
 
 def _sums(as_of: date) -> dict[str, dict[str, int]]:
-    days = CoverageDay.__table__
-    recent = days.c.day >= NEW_SINCE
-    columns = [sa.func.sum(days.c[measure]).label(measure) for measure in MEASURES]
-    columns += [sa.func.sum(sa.case((recent, days.c[measure]), else_=0)).label(f"{measure}_since_2021")
-                for measure in ("holders", *TRAINING)]
-    rows = db.session.execute(sa.select(days.c.county_code, *columns).where(days.c.day <= as_of)
-                              .group_by(days.c.county_code))
-    return {row.county_code: {key: int(value or 0) for key, value in row._mapping.items() if key != "county_code"}
-            for row in rows}
+    """Whole months before as_of's month from the month totals, the rest of the way from the day totals."""
+    month_start = as_of.replace(day=1)
+    months, days = CoverageMonth.__table__, CoverageDay.__table__
+    sums: dict[str, dict[str, int]] = {}
+    for table, period, condition in ((months, months.c.month, months.c.month < month_start),
+                                     (days, days.c.day, days.c.day.between(month_start, as_of))):
+        # NEW_SINCE is the first of a month, so it splits month totals cleanly.
+        recent = period >= NEW_SINCE
+        columns = [sa.func.sum(table.c[measure]).label(measure) for measure in MEASURES]
+        columns += [sa.func.sum(sa.case((recent, table.c[measure]), else_=0)).label(f"{measure}_since_2021")
+                    for measure in ("holders", *TRAINING)]
+        rows = db.session.execute(sa.select(table.c.county_code, *columns).where(condition)
+                                  .group_by(table.c.county_code))
+        for row in rows:
+            county = sums.setdefault(row.county_code, Counter())
+            county.update({key: int(value or 0) for key, value in row._mapping.items() if key != "county_code"})
+    return {code: {key: county[key] for key in (*MEASURES, *(f"{m}_since_2021" for m in ("holders", *TRAINING)))}
+            for code, county in sums.items()}
 
 
 def _add(figures: Coverage, sums: dict[str, int]) -> None:

@@ -53,3 +53,16 @@ class CoverageDay(Measures, db.Model):
 
     county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class CoverageMonth(Measures, db.Model):
+    """统计月汇总 — the day totals of one county added up per calendar month (`month` is its first day).
+
+    A figure as of a date adds the whole months before it and the days of its own month: a few hundred rows
+    however long the registry has run, where the day totals alone grow with every active day.
+    """
+
+    __tablename__ = "coverage_months"
+
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from registry.certificates.models import Certificate
 from registry.core.db import db
 from registry.stats import tally
-from registry.stats.models import MEASURES, CoverageDay, CoverageEntry
+from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
 from registry.training.models import Enrollment, TrainingClass
 
 
@@ -46,9 +46,23 @@ def kept() -> tally.Contribution:
     return totals
 
 
+def kept_months() -> tally.Contribution:
+    totals: tally.Contribution = defaultdict(Counter)
+    for row in db.session.execute(sa.select(CoverageMonth.__table__)).mappings():
+        totals[row["county_code"], row["month"]].update({measure: row[measure] for measure in MEASURES})
+    return totals
+
+
 def differences() -> list[Difference]:
-    """Where the kept day totals differ from a recount; an empty list when they agree."""
-    recounted, stored = recount(), kept()
+    """Where the kept day or month totals differ from a recount; an empty list when they agree."""
+    recounted = recount()
+    recounted_months: tally.Contribution = defaultdict(Counter)
+    for (county_code, day), counts in recounted.items():
+        recounted_months[county_code, day.replace(day=1)].update(counts)
+    return _compare(recounted, kept()) + _compare(recounted_months, kept_months())
+
+
+def _compare(recounted: tally.Contribution, stored: tally.Contribution) -> list[Difference]:
     found = []
     for key in sorted(set(recounted) | set(stored)):
         for measure in MEASURES:
@@ -61,6 +75,7 @@ def rebuild() -> None:
     """Throw the kept totals away and build them again from the raw tables, in the caller's transaction."""
     db.session.execute(sa.delete(CoverageEntry))
     db.session.execute(sa.delete(CoverageDay))
+    db.session.execute(sa.delete(CoverageMonth))
     persons, classes = sources()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.core.db import db
 from registry.people.models import KeyGroup, Person
-from registry.stats.models import MEASURES, CoverageDay, CoverageEntry
+from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
 
 LEVELLED_KINDS = (CertificateKind.SKILL_LEVEL, CertificateKind.QUALIFICATION)
@@ -134,15 +134,23 @@ def _replace(source: str, batch: list[tuple[int, Contribution]]) -> None:
 
 
 def add_to_days(delta: Contribution) -> None:
-    """Add to the day totals with one upsert; keys in order, so concurrent writers lock rows alike."""
-    rows = [{"county_code": county_code, "day": day, **{measure: counts[measure] for measure in MEASURES}}
+    """Add to the day totals and to their months, each with one upsert; keys in order, so concurrent
+    writers lock rows in the same order."""
+    by_month: Contribution = defaultdict(Counter)
+    for (county_code, day), counts in delta.items():
+        by_month[county_code, day.replace(day=1)].update(counts)
+    _upsert(CoverageDay.__table__, "day", delta)
+    _upsert(CoverageMonth.__table__, "month", by_month)
+
+
+def _upsert(table: sa.Table, period: str, delta: Contribution) -> None:
+    rows = [{"county_code": county_code, period: day, **{measure: counts[measure] for measure in MEASURES}}
             for (county_code, day), counts in sorted(delta.items()) if any(counts.values())]
     if not rows:
         return
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    days = CoverageDay.__table__
-    statement = dialect.insert(days)
+    statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=[days.c.county_code, days.c.day],
-        set_={measure: days.c[measure] + statement.excluded[measure] for measure in MEASURES})
+        index_elements=[table.c.county_code, table.c[period]],
+        set_={measure: table.c[measure] + statement.excluded[measure] for measure in MEASURES})
     db.session.execute(statement, rows)
