@@ -6,6 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from registry.api.auth import user_from_token
 from registry.core.audit import client_address
@@ -21,6 +22,14 @@ login_manager.login_message = "请先登录。"
 login_manager.login_message_category = "warning"
 
 
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: ids are 32-bit database integers, so a longer number names no row and is a 404,
+    not an overflow in the database driver."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = load_config() | (config or {})
@@ -32,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = RowId  # before any route is added
     if proxies := app.config.get("PROXY_COUNT", 0):
         # Behind nginx the socket peer is the proxy: trust its X-Forwarded-* so the audit log sees the client.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -26,3 +26,10 @@ def test_suite_runs_on_the_requested_database(app):
 
     expected = "postgresql" if os.environ.get("REGISTRY_TEST_DATABASE_URL") else "sqlite"
     assert db.engine.dialect.name == expected
+
+
+def test_an_id_past_the_databases_integers_is_not_found(make_user, login):
+    # Ids are 32-bit database integers; a longer number used to overflow the driver (a 500).
+    client = login(make_user())
+    for class_id in ("2147483648", "99999999999999999999"):
+        assert client.get(f"/training/classes/{class_id}").status_code == 404

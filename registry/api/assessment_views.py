@@ -13,41 +13,45 @@ from registry.api.idempotency import idempotent
 from registry.api.listing import (
     PAGINATION_QUERY, page_of, page_schema, query_choice, query_date, query_int, query_text,
 )
-from registry.api.spec import documented
+from registry.api.spec import documented, exactly
 from registry.api.training_views import occupation_id
 from registry.api.views import bp
 from registry.assessment import operations
 from registry.assessment.models import AssessmentBatch, BatchStatus
 from registry.assessment.scopes import get_batch_or_404, readable_batches
 from registry.certificates import operations as certificate_operations
-from registry.certificates.models import Certificate
+from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.certificates.numbering import OPAQUE_NUMBER
 from registry.certificates.scopes import may_read, may_write
 from registry.core.db import db
 
 READERS = (Role.ADMIN, Role.COUNTY, Role.AGENCY)
 WRITERS = (Role.ADMIN, Role.AGENCY)
-BATCH = {"type": "object", "required": ["id", "status", "level"], "properties": {
+BATCH = exactly({
     "id": {"type": "integer"}, "agency_id": {"type": "integer"}, "occupation_code": {"type": "string"},
     "work_type": {"type": ["string", "null"]}, "level": {"type": "integer"},
-    "assessed_on": {"type": "string", "format": "date"}, "assessed_until": {"type": ["string", "null"]},
+    "assessed_on": {"type": "string", "format": "date"},
+    "assessed_until": {"type": ["string", "null"], "format": "date"},
     "county_code": {"type": "string"}, "training_class_id": {"type": ["integer", "null"]},
-    "status": {"type": "string", "enum": [status.value for status in BatchStatus]}}}
+    "status": {"type": "string", "enum": [status.value for status in BatchStatus]}})
 NEW_BATCH = {"type": "object", "additionalProperties": False,
              "required": ["occupation_code", "level", "assessed_on", "county_code"], "properties": {
-                 "agency_id": {"type": ["integer", "null"], "description": "管理员必填；评价机构用户忽略此项"},
+                 "agency_id": schemas.OPTIONAL_ID | {"description": "管理员必填；评价机构用户忽略此项"},
                  "occupation_code": {"type": "string", "maxLength": 10},
                  "work_type": {"type": ["string", "null"], "maxLength": 60},
                  "level": {"type": "integer", "minimum": 1, "maximum": 5},
                  "assessed_on": {"type": "string", "format": "date"},
                  "assessed_until": {"type": ["string", "null"], "format": "date"},
                  "county_code": {"type": "string", "maxLength": 6},
-                 "training_class_id": {"type": ["integer", "null"]}}}
-CERTIFICATE = {"type": "object", "required": ["number", "status"], "properties": {
-    "number": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
+                 "training_class_id": schemas.OPTIONAL_ID}}
+CERTIFICATE = exactly({
+    "number": {"type": "string"},
+    "kind": {"type": "string", "enum": [kind.value for kind in CertificateKind]},
+    "status": {"type": "string", "enum": [status.value for status in CertificateStatus]},
     "level": {"type": ["integer", "null"]}, "issued_on": {"type": "string", "format": "date"},
     "holder_name": {"type": "string"}, "document_number_masked": {"type": "string"},
     "revocation_reason": {"type": ["string", "null"]}, "superseded_by": {"type": ["string", "null"]},
-    "pdf_url": {"type": "string"}}}
+    "pdf_url": {"type": "string"}})
 ISSUE = {"type": "object", "additionalProperties": False, "properties": {
     "issued_on": {"type": "string", "format": "date", "description": "默认今天"}}}
 REVOKE = {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {
@@ -55,14 +59,14 @@ REVOKE = {"type": "object", "additionalProperties": False, "required": ["reason"
 CORRECT = {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {
     "reason": {"type": "string", "minLength": 1, "maxLength": 200},
     "name": {"type": ["string", "null"], "maxLength": 60}, "work_type": {"type": ["string", "null"], "maxLength": 60}}}
-BATCH_PATH = [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+BATCH_PATH = [{"name": "batch_id", "in": "path", "required": True, "schema": schemas.ID}]
 NUMBER_PATH = [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}]
 BATCH_FILTERS = [
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": [s.value for s in BatchStatus]}},
     {"name": "occupation_code", "in": "query", "schema": {"type": "string"}},
     {"name": "level", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5}},
     {"name": "county_code", "in": "query", "schema": {"type": "string"}},
-    {"name": "agency_id", "in": "query", "schema": {"type": "integer"}},
+    {"name": "agency_id", "in": "query", "schema": schemas.ID},
     {"name": "assessed_from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "assessed_to", "in": "query", "schema": {"type": "string", "format": "date"}},
 ]
@@ -88,7 +92,10 @@ def certificate_json(certificate: Certificate) -> dict:
 
 
 def certificate_or_404(number: str, for_write: bool = False) -> Certificate:
-    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.number == number.strip().upper()))
+    number = number.strip().upper()
+    if not OPAQUE_NUMBER[0].fullmatch(number):  # cannot be any certificate's number (nor go to the database)
+        raise ApiError(404, "证书不存在，或不在您的管理范围内")
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.number == number))
     if certificate is None or not may_read(g.api_user, certificate):
         raise ApiError(404, "证书不存在，或不在您的管理范围内")
     if for_write and not may_write(g.api_user, certificate):
@@ -144,7 +151,8 @@ def get_batch(batch_id: int):
 @idempotent
 @documented("POST", "/api/v1/batches/{batch_id}/results", "批量录入成绩（与导入成绩相同的逐行结果；可先试导入）",
             "assessment", query=[*BATCH_PATH, schemas.IDEMPOTENCY_HEADER], body=schemas.bulk(schemas.RESULT_ROW),
-            response=schemas.BULK_RESULT, statuses=(400, 401, 403, 404, 409, 413, 415, 422))
+            response=schemas.BULK_RESULT, response_headers=schemas.REPLAYED_HEADER,
+            statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def submit_results(batch_id: int, body: dict):
     batch = get_batch_or_404(g.api_user, batch_id, for_write=True)
     return jsonify(run_rows("results", batch.id, g.api_user, body["rows"], body.get("dry_run", True),
@@ -165,8 +173,8 @@ def approve(batch_id: int):
 @api_access(*WRITERS)
 @documented("POST", "/api/v1/batches/{batch_id}/issue", "发证：为每名合格且未发证的考生签发证书", "assessment",
             query=BATCH_PATH, body=ISSUE, statuses=(400, 401, 403, 404, 409, 413, 415, 422),
-            response={"type": "object", "required": ["issued", "certificates"], "properties": {
-                "issued": {"type": "integer"}, "certificates": {"type": "array", "items": CERTIFICATE}}})
+            response=exactly({"issued": {"type": "integer"},
+                              "certificates": {"type": "array", "items": CERTIFICATE}}))
 def issue(batch_id: int, body: dict):
     batch = get_batch_or_404(g.api_user, batch_id, for_write=True)
     issued_on = date.fromisoformat(body["issued_on"]) if body.get("issued_on") else None

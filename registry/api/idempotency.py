@@ -23,6 +23,8 @@ def idempotent(view):
             return view(*args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
             raise ApiError(400, f"{HEADER}：最多 {MAX_KEY_LENGTH} 个字符")
+        if not key.isprintable():  # a NUL, which PostgreSQL refuses, or another control character
+            raise ApiError(400, f"{HEADER}：含有控制字符")
         body_sha256 = hashlib.sha256(request.get_data()).hexdigest()
         endpoint = f"{request.method} {request.path}"
         first = db.session.scalar(sa.select(IdempotentRequest).where(

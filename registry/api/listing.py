@@ -5,12 +5,14 @@ import sqlalchemy as sa
 from flask import request
 
 from registry.api.errors import ApiError
+from registry.api.schemas import MAX_ID
+from registry.api.spec import exactly
 from registry.core.db import db
 
 MAX_PER_PAGE = 200
 
 
-def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: int | None = None) -> int | None:
+def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     text = request.args.get(name)
     if text is None or text == "":
         return default
@@ -18,9 +20,8 @@ def query_int(name: str, default: int | None = None, minimum: int = 1, maximum: 
         value = int(text)
     except ValueError:
         raise ApiError(400, f"{name}：应为整数，实为“{text}”", [{"field": name}]) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"{minimum}–{maximum}" if maximum is not None else f"不小于 {minimum}"
-        raise ApiError(400, f"{name}：应在 {bound} 之间", [{"field": name}])
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name}：应在 {minimum}–{maximum} 之间", [{"field": name}])
     return value
 
 
@@ -49,6 +50,8 @@ def query_text(name: str, max_length: int = 60) -> str | None:
     text = (request.args.get(name) or "").strip()
     if len(text) > max_length:
         raise ApiError(400, f"{name}：最多 {max_length} 个字符", [{"field": name}])
+    if "\x00" in text:  # PostgreSQL refuses NUL in any text parameter
+        raise ApiError(400, f"{name}：含有 NUL 字符", [{"field": name}])
     return text or None
 
 
@@ -71,12 +74,11 @@ def page_of(statement: sa.Select, order: list, serialize) -> dict:
 
 
 PAGINATION_QUERY = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
 ]
 
 
 def page_schema(item: dict) -> dict:
-    return {"type": "object", "required": ["page", "per_page", "total", "items"], "properties": {
-        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
-        "items": {"type": "array", "items": item}}}
+    return exactly({"page": {"type": "integer"}, "per_page": {"type": "integer"},
+                    "total": {"type": "integer"}, "items": {"type": "array", "items": item}})

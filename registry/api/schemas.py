@@ -1,9 +1,16 @@
 """JSON Schemas shared by several endpoints; bulk row schemas are generated from the importers' own columns."""
 from registry.api.bulk import MAX_ROWS
+from registry.api.spec import exactly
 from registry.assessment.results_import import RESULT_COLUMNS
+from registry.core.imports import Outcome
 from registry.core.spreadsheets import Column
 from registry.training.completions import COMPLETION_COLUMNS
 from registry.training.roster import ROSTER_COLUMNS
+
+# Row ids are 32-bit database integers: a larger number can name no row, and would overflow the driver.
+MAX_ID = 2**31 - 1
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+OPTIONAL_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID}
 
 
 def row_schema(columns: list[Column]) -> dict:
@@ -23,13 +30,18 @@ def bulk(row: dict) -> dict:
 ROSTER_ROW = row_schema(ROSTER_COLUMNS)
 COMPLETION_ROW = row_schema(COMPLETION_COLUMNS)
 RESULT_ROW = row_schema(RESULT_COLUMNS)
-OUTCOME = {"type": "object", "required": ["row", "outcome"], "properties": {
-    "row": {"type": "integer"}, "outcome": {"type": "string", "enum": ["new", "existing", "updated", "skipped", "error"]},
-    "message": {"type": "string"}, "column": {"type": "string"}, "subject": {"type": "string"}}}
-BULK_RESULT = {"type": "object", "required": ["dry_run", "committed", "counts", "rows"], "properties": {
+OUTCOMES = [outcome.value for outcome in Outcome]
+OUTCOME = exactly({
+    "row": {"type": "integer"}, "outcome": {"type": "string", "enum": OUTCOMES},
+    "message": {"type": "string"}, "column": {"type": "string"}, "subject": {"type": "string"}})
+BULK_RESULT = exactly({
     "dry_run": {"type": "boolean"}, "committed": {"type": "boolean"},
-    "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-    "rows": {"type": "array", "items": OUTCOME}}}
+    "counts": {"type": "object", "propertyNames": {"enum": OUTCOMES},
+               "additionalProperties": {"type": "integer"}},
+    "rows": {"type": "array", "items": OUTCOME}})
+REPLAYED_HEADER = {"Idempotent-Replayed": {
+    "description": "重复提交（同一 Idempotency-Key 与请求体）时为 true：这是第一次的结果，未再写入",
+    "schema": {"type": "string", "enum": ["true"]}}}
 IDEMPOTENCY_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False,
                       "schema": {"type": "string", "maxLength": 100},
                       "description": "重复提交同一请求时返回第一次的结果，不再写入"}

@@ -1,5 +1,8 @@
 """The API's contract: each operation declared once, with JSON Schemas that both document it (OpenAPI 3.1 at
 /api/v1/openapi.json) and check every request body before a view sees it."""
+import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -13,9 +16,16 @@ from registry.api.errors import ApiError
 MAX_BODY_BYTES = 2 * 1024 * 1024  # documented in docs/API.md; a 1,000-row bulk request is about 200 KB
 
 
+def exactly(properties: dict) -> dict:
+    """An answer object with every one of these keys and no other: the fuzzer (tests/api/test_fuzz.py) then
+    notices as soon as a view and its declaration drift apart."""
+    return {"type": "object", "additionalProperties": False, "required": list(properties),
+            "properties": properties}
+
+
 def error_schema() -> dict:
-    return {"type": "object", "required": ["error", "message", "details"], "properties": {
-        "error": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "array"}}}
+    return exactly({"error": {"type": "string"}, "message": {"type": "string"},
+                    "details": {"type": "array", "items": {"type": "object"}}})
 
 
 @dataclass
@@ -31,6 +41,7 @@ class Operation:
     statuses: tuple[int, ...] = ()
     content_type: str = "application/json"
     description: str = ""
+    response_headers: dict = field(default_factory=dict)  # of the success answer: name → OpenAPI header
 
 
 OPERATIONS: list[Operation] = []
@@ -62,13 +73,53 @@ def parse_body(schema: dict) -> Any:
         raise ApiError(413, f"请求体过大：上限 {MAX_BODY_BYTES // 1024} KB")
     if not request.is_json:
         raise ApiError(415)
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "请求体不是有效的 JSON", code="malformed_json")
-    problems = [describe(error) for error in sorted(_validator(schema).iter_errors(body), key=lambda e: list(e.path))]
+    try:
+        # Strict JSON: Python's parser would also take NaN, Infinity and 1e999.
+        body = json.loads(request.get_data(), parse_constant=_refuse, parse_float=_finite)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        raise ApiError(400, "请求体不是有效的 JSON", code="malformed_json") from None
+    problems = [*_unstorable_text(body)]
+    errors = sorted(_validator(schema).iter_errors(body), key=lambda error: list(error.path))
+    problems += [describe(error) for error in errors]
     if problems:
         raise ApiError(422, f"数据未通过校验：{problems[0]['message']}", problems[:100])
     return body
+
+
+def _refuse(constant: str):
+    raise ValueError(constant)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+# NUL cannot be stored in a PostgreSQL text column; a lone surrogate (JSON "\ud800") is no character at all
+# and could not even be written back in an answer.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_text(body):
+    """Where a string (or a key) holds what no text column can: iteratively, as a body may nest deep."""
+    pending = [("", body)]  # a stack, children pushed last first: problems come in the body's order
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            if any(UNSTORABLE.search(key) for key in value):
+                yield _unstorable(where)
+            pending.extend(reversed([(f"{where}.{key}".lstrip("."), item) for key, item in value.items()
+                                     if not UNSTORABLE.search(key)]))
+        elif isinstance(value, list):
+            pending.extend(reversed([(f"{where}[{index}]", item) for index, item in enumerate(value)]))
+        elif isinstance(value, str) and UNSTORABLE.search(value):
+            yield _unstorable(where)
+
+
+def _unstorable(where: str) -> dict:
+    return {"field": where or "(body)", "message": f"{where or '请求体'}：含有 NUL 或无效的 Unicode 字符"}
 
 
 def _validator(schema: dict) -> Draft202012Validator:
@@ -81,7 +132,7 @@ def describe(error) -> dict:
     value = error.validator_value
     messages = {
         "required": lambda: f"缺少字段 {', '.join(sorted(set(value) - set(error.instance)))}",
-        "type": lambda: f"类型应为 {_TYPES.get(value, value) if isinstance(value, str) else '/'.join(value)}",
+        "type": lambda: f"类型应为 {'/'.join(_TYPES.get(name, name) for name in _listed(value))}",
         "enum": lambda: f"应为以下之一：{'、'.join(map(str, value))}",
         "minLength": lambda: "不能为空" if value == 1 else f"至少 {value} 个字符",
         "maxLength": lambda: f"最多 {value} 个字符",
@@ -95,6 +146,10 @@ def describe(error) -> dict:
     }
     message = messages.get(error.validator, lambda: "不符合要求")()
     return {"field": where or "(body)", "message": f"{where}：{message}" if where else message}
+
+
+def _listed(value) -> list:
+    return [value] if isinstance(value, str) else value
 
 
 _TYPES = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "true/false", "object": "对象",

@@ -7,7 +7,8 @@ from flask import g, jsonify, request
 from registry.accounts.models import Role
 from registry.api.auth import api_access
 from registry.api.errors import ApiError
-from registry.api.spec import documented
+from registry.api.schemas import ID
+from registry.api.spec import documented, exactly
 from registry.api.views import bp
 from registry.core.errors import Forbidden, InvalidInput
 from registry.stats import drilldowns
@@ -19,13 +20,15 @@ FILTER_QUERY = [
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "kind", "in": "query", "schema": {"type": "string"}},
     {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": drilldowns.MAX_TOP}},
-    {"name": "institution_id", "in": "query", "schema": {"type": "integer"}},
+    {"name": "institution_id", "in": "query", "schema": ID},
 ]
-TABLE = {"type": "object", "required": ["title", "columns", "rows"], "properties": {
+# A row maps column keys to plain values: a label, a count, or a rate (0–1, null without a denominator).
+ROW = {"type": "object", "additionalProperties": {"type": ["string", "integer", "number", "null"]}}
+TABLE = exactly({
     "title": {"type": "string"},
-    "columns": {"type": "array", "items": {"type": "object", "properties": {
-        "key": {"type": "string"}, "header": {"type": "string"}, "is_rate": {"type": "boolean"}}}},
-    "rows": {"type": "array", "items": {"type": "object"}}, "total": {"type": ["object", "null"]}}}
+    "columns": {"type": "array", "items": exactly({
+        "key": {"type": "string"}, "header": {"type": "string"}, "is_rate": {"type": "boolean"}})},
+    "rows": {"type": "array", "items": ROW}, "total": ROW | {"type": ["object", "null"]}})
 
 
 def table_json(table: drilldowns.Table) -> dict:
@@ -64,8 +67,7 @@ def drilldown(dimension: str):
 @bp.get("/api/v1/stats/funnel")
 @api_access(Role.ADMIN, Role.COUNTY)
 @documented("GET", "/api/v1/stats/funnel", "培训—认定—取证漏斗（按县区、按培训机构）", "statistics",
-            query=FILTER_QUERY, statuses=(400, 401, 403), response={
-                "type": "object", "required": ["county", "institution"],
-                "properties": {"county": TABLE, "institution": TABLE}})
+            query=FILTER_QUERY, statuses=(400, 401, 403),
+            response=exactly({"county": TABLE, "institution": TABLE}))
 def funnel():
     return jsonify({name: table_json(table) for name, table in funnel_tables(_filters()).items()})

@@ -13,7 +13,7 @@ from registry.api.idempotency import idempotent
 from registry.api.listing import (
     PAGINATION_QUERY, page_of, page_schema, query_bool, query_choice, query_date, query_int, query_text,
 )
-from registry.api.spec import documented
+from registry.api.spec import documented, exactly
 from registry.api.views import bp
 from registry.core.db import db
 from registry.reference.models import Occupation
@@ -24,20 +24,21 @@ from registry.training.scopes import get_class_or_404, readable_classes
 READERS = (Role.ADMIN, Role.COUNTY, Role.INSTITUTION)
 WRITERS = (Role.ADMIN, Role.INSTITUTION)
 
-CLASS = {"type": "object", "required": ["id", "name", "status"], "properties": {
+CLASS = exactly({
     "id": {"type": "integer"}, "name": {"type": "string"}, "institution_id": {"type": "integer"},
     "occupation_code": {"type": "string"}, "work_type": {"type": ["string", "null"]},
-    "target_level": {"type": ["integer", "null"]}, "training_type": {"type": "string"},
+    "target_level": {"type": ["integer", "null"]},
+    "training_type": {"type": "string", "enum": [kind.value for kind in TrainingType]},
     "program_key": {"type": ["string", "null"]}, "is_subsidised": {"type": "boolean"},
     "planned_hours": {"type": "integer"}, "starts_on": {"type": "string", "format": "date"},
     "ends_on": {"type": "string", "format": "date"}, "county_code": {"type": "string"},
-    "status": {"type": "string", "enum": [status.value for status in ClassStatus]}}}
+    "status": {"type": "string", "enum": [status.value for status in ClassStatus]}})
 NEW_CLASS = {"type": "object", "additionalProperties": False,
              "required": ["name", "occupation_code", "training_type", "planned_hours", "starts_on", "ends_on",
                           "county_code"],
              "properties": {
                  "name": {"type": "string", "minLength": 1, "maxLength": 120},
-                 "institution_id": {"type": ["integer", "null"], "description": "管理员必填；培训机构用户忽略此项"},
+                 "institution_id": schemas.OPTIONAL_ID | {"description": "管理员必填；培训机构用户忽略此项"},
                  "occupation_code": {"type": "string", "maxLength": 10},
                  "work_type": {"type": ["string", "null"], "maxLength": 60},
                  "target_level": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
@@ -50,7 +51,7 @@ NEW_CLASS = {"type": "object", "additionalProperties": False,
                  "county_code": {"type": "string", "maxLength": 6}}}
 STATUS_CHANGE = {"type": "object", "additionalProperties": False, "required": ["status"],
                  "properties": {"status": {"type": "string", "enum": [status.value for status in ClassStatus]}}}
-CLASS_PATH = [{"name": "class_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+CLASS_PATH = [{"name": "class_id", "in": "path", "required": True, "schema": schemas.ID}]
 CLASS_FILTERS = [
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": [s.value for s in ClassStatus]}},
     {"name": "occupation_code", "in": "query", "schema": {"type": "string"}},
@@ -59,7 +60,7 @@ CLASS_FILTERS = [
     {"name": "starts_from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "starts_to", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "county_code", "in": "query", "schema": {"type": "string"}},
-    {"name": "institution_id", "in": "query", "schema": {"type": "integer"}},
+    {"name": "institution_id", "in": "query", "schema": schemas.ID},
 ]
 
 
@@ -139,7 +140,8 @@ def change_status(class_id: int, body: dict):
 @idempotent
 @documented("POST", "/api/v1/classes/{class_id}/enrolments", "批量报名（与导入学员名单相同的逐行结果；可先试导入）",
             "training", query=[*CLASS_PATH, schemas.IDEMPOTENCY_HEADER], body=schemas.bulk(schemas.ROSTER_ROW),
-            response=schemas.BULK_RESULT, statuses=(400, 401, 403, 404, 409, 413, 415, 422))
+            response=schemas.BULK_RESULT, response_headers=schemas.REPLAYED_HEADER,
+            statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def enrol(class_id: int, body: dict):
     training_class = get_class_or_404(g.api_user, class_id, for_write=True)
     return jsonify(run_rows("roster", training_class.id, g.api_user, body["rows"], body.get("dry_run", True),
@@ -151,7 +153,8 @@ def enrol(class_id: int, body: dict):
 @idempotent
 @documented("POST", "/api/v1/classes/{class_id}/completions", "批量结业或退出（与导入结业名单相同的逐行结果）",
             "training", query=[*CLASS_PATH, schemas.IDEMPOTENCY_HEADER], body=schemas.bulk(schemas.COMPLETION_ROW),
-            response=schemas.BULK_RESULT, statuses=(400, 401, 403, 404, 409, 413, 415, 422))
+            response=schemas.BULK_RESULT, response_headers=schemas.REPLAYED_HEADER,
+            statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def complete(class_id: int, body: dict):
     training_class = get_class_or_404(g.api_user, class_id, for_write=True)
     return jsonify(run_rows("completions", training_class.id, g.api_user, body["rows"], body.get("dry_run", True),

@@ -22,6 +22,7 @@ from registry.stats.views import ROLES, bp, visible_counties
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTHS_BY_DEFAULT = 24
+MAX_ID = 2**31 - 1  # ids are 32-bit database integers; a larger one names no row (and overflows the driver)
 CHART_BARS = 20  # the table lists every row; a chart of hundreds of institutions would be unreadable
 # dimension → (menu label, query, whether the certificate kind applies)
 DIMENSIONS = {
@@ -93,7 +94,7 @@ def _top(text: str | None) -> int:
     text = (text or "").strip()
     if not text:
         return drilldowns.DEFAULT_TOP
-    if not text.isdigit() or not 1 <= int(text) <= drilldowns.MAX_TOP:
+    if not _is_number(text) or not 1 <= int(text) <= drilldowns.MAX_TOP:
         raise InvalidInput("top", f"显示前几名：应为 1–{drilldowns.MAX_TOP} 的整数，实为“{text}”")
     return int(text)
 
@@ -102,9 +103,14 @@ def _institution(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or db.session.get(TrainingInstitution, int(text)) is None:
+    if not _is_number(text) or int(text) > MAX_ID or db.session.get(TrainingInstitution, int(text)) is None:
         raise InvalidInput("institution_id", f"培训机构：未知的机构“{text}”")
     return int(text)
+
+
+def _is_number(text: str) -> bool:
+    # str.isdigit() also accepts "²" and other digits int() refuses.
+    return text.isascii() and text.isdigit()
 
 
 # --- drill-downs --------------------------------------------------------------------------------------------

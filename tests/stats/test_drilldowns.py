@@ -378,6 +378,9 @@ def test_other_roles_are_refused(world, client, login, make_user, make_instituti
     ("kind=diploma", "证书类别：未知的类别"),
     ("top=0", "显示前几名"),
     ("top=abc", "显示前几名"),
+    ("top=%C2%B2", "显示前几名"),  # "²" passes str.isdigit() but not int()
+    ("institution_id=%C2%B2", "培训机构：未知的机构"),
+    ("institution_id=99999999999999999999", "培训机构：未知的机构"),  # past the database's integers
 ])
 @pytest.mark.parametrize("dimension", ["occupation", "month"])
 def test_bad_input_is_a_400_with_a_chinese_message(client, login, make_user, query, message, dimension):
