@@ -92,6 +92,7 @@ ROUTES: dict[str, Entry] = {
     "api.approve": Entry("/api/v1/batches/{batch_id}/approve", ASSESSMENT_WRITERS, "POST"),
     "api.issue": Entry("/api/v1/batches/{batch_id}/issue", ASSESSMENT_WRITERS, "POST"),
     "api.batch_certificates": Entry("/api/v1/batches/{batch_id}/certificates", ASSESSMENT_READERS),
+    "api.certificate_pdf": Entry("/api/v1/certificates/{certificate_number}/pdf", ASSESSMENT_READERS),
     "api.revoke": Entry("/api/v1/certificates/{certificate_number}/revoke", ASSESSMENT_WRITERS, "POST"),
     "api.correct": Entry("/api/v1/certificates/{certificate_number}/correct", ASSESSMENT_WRITERS, "POST"),
     "api.drilldown": Entry("/api/v1/stats/drilldowns/level", STATS_READERS),

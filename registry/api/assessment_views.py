@@ -2,7 +2,7 @@
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g, jsonify
+from flask import Response, g, jsonify
 
 from registry.accounts.models import Role
 from registry.api import schemas
@@ -22,6 +22,7 @@ from registry.assessment.scopes import get_batch_or_404, readable_batches
 from registry.certificates import operations as certificate_operations
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import OPAQUE_NUMBER
+from registry.certificates.reprint import reprint
 from registry.certificates.scopes import may_read, may_write
 from registry.core.db import db
 
@@ -190,6 +191,24 @@ def batch_certificates(batch_id: int):
     batch = get_batch_or_404(g.api_user, batch_id)
     statement = sa.select(Certificate).where(Certificate.batch_id == batch.id)
     return jsonify(page_of(statement, [Certificate.id], certificate_json))
+
+
+@bp.get("/api/v1/certificates/<number>/pdf")
+@api_access(*READERS)
+@documented("GET", "/api/v1/certificates/{number}/pdf", "下载证书 PDF（与签发文件逐字节相同；已撤销的带“已撤销”标记）",
+            "assessment", query=NUMBER_PATH, content_type="application/pdf",
+            response={"type": "string", "contentMediaType": "application/pdf"},
+            response_headers={"Cache-Control": {"required": True, "schema": {"type": "string"}}},
+            statuses=(401, 403, 404, 422))
+def certificate_pdf(number: str):
+    certificate = certificate_or_404(number)
+    if certificate.is_imported:
+        raise ApiError(422, "该证书为历史导入记录，不是本系统签发的，没有可下载的证书文件", code="no_file")
+    data = reprint(g.api_user, certificate)
+    response = Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{certificate.number}.pdf"',
+        "Cache-Control": "no-store"})  # it prints the full document number: no proxy may keep a copy
+    return response
 
 
 @bp.post("/api/v1/certificates/<number>/revoke")

@@ -12,7 +12,7 @@ from registry.accounts.models import Role
 from registry.assessment.models import AssessmentBatch
 from registry.assessment.scopes import get_batch_or_404
 from registry.certificates import batch_output, rendering
-from registry.certificates.issued_hash import fill_issued_sha256
+from registry.certificates.reprint import reprint
 from registry.certificates.scopes import get_certificate_or_404
 from registry.certificates.views import bp
 from registry.core.audit import record_event
@@ -37,10 +37,8 @@ def certificate_pdf(certificate_id: int):
         # Issued on paper before the registry: printing it here would mint a document nobody issued.
         flash("该证书为历史导入记录，不是本系统签发的，没有可下载的证书文件。", "warning")
         return redirect(url_for("certificates.certificate_detail", certificate_id=certificate.id))
-    data = rendering.render(certificate)
-    fill_issued_sha256(certificate, data)  # issued in bulk: hashed on first rendering, committed with the log
-    _log_download("certificate", certificate.id, number=certificate.number,
-                  status=certificate.status.value)
+    data = reprint(current_user, certificate)
+    db.session.commit()
     return _private(send_file(io.BytesIO(data), "application/pdf", download_name=f"{certificate.number}.pdf"))
 
 

@@ -54,3 +54,24 @@ def test_issuing_twice_is_refused(api, approved_batch, agency, agency_token):
     assert api.post(f"/api/v1/batches/{batch.id}/issue", token=agency_token, json={}).get_json()["issued"] == 2
     again = api.post(f"/api/v1/batches/{batch.id}/issue", token=agency_token, json={})
     assert again.status_code == 422 and "已审核的批次" in again.get_json()["message"]
+
+
+def test_the_pdf_is_the_issued_file_and_the_download_is_logged(api, approved_batch, agency, agency_token,
+                                                               make_user, make_agency, token_for):
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from registry.core.audit import AuditEvent
+
+    certificate = issue_batch(None, approved_batch(agency=agency, passed=1, failed=0))[0]
+    db.session.commit()
+    response = api.get(f"/api/v1/certificates/{certificate.number}/pdf", token=agency_token)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert hashlib.sha256(response.data).hexdigest() == certificate.pdf_sha256
+    logged = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "download",
+                                                           AuditEvent.entity_id == str(certificate.id)))
+    assert logged is not None
+    stranger = token_for(make_user(Role.AGENCY, organization_id=make_agency().id))
+    assert api.get(f"/api/v1/certificates/{certificate.number}/pdf", token=stranger).status_code == 404
