@@ -87,7 +87,7 @@ def demo_command(persons: int, seed: int, unless_present: bool) -> None:
     db.session.commit()
     click.echo(f"演示数据（种子 {seed}，共 {persons} 人）本次新增：人员 {added['persons']}，培训班 {added['classes']}，"
                f"参训 {added['enrolments']} 人次，认定批次 {added['batches']}，证书 有效 {added['certificates_valid']}"
-               f" / 已撤销 {added['certificates_revoked']} / 已更正（被替代） {added['certificates_superseded']}。")
+               f" / 已撤销 {added['certificates_revoked']} / 已被替代（更正） {added['certificates_superseded']}。")
 
 
 @click.command("create-user")

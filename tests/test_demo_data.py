@@ -159,7 +159,7 @@ def test_command_prints_the_summary_and_adds_nothing_the_second_time(runner):
     first = runner.invoke(args=["demo", "--persons", "30", "--seed", "2"])
     assert first.exit_code == 0, first.output
     assert "本次新增：人员 30，培训班" in first.output and "证书 有效" in first.output
-    assert "已撤销" in first.output and "已更正（被替代）" in first.output
+    assert "已撤销" in first.output and "已被替代（更正）" in first.output
     second = runner.invoke(args=["demo", "--persons", "30", "--seed", "2"])
     assert second.exit_code == 0 and "本次新增：人员 0，培训班 0，参训 0 人次" in second.output
     assert "已有演示数据" in runner.invoke(args=["demo", "--persons", "50", "--unless-present"]).output
