@@ -156,8 +156,7 @@ def get_batch(batch_id: int):
             statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def submit_results(batch_id: int, body: dict):
     batch = get_batch_or_404(g.api_user, batch_id, for_write=True)
-    return jsonify(run_rows("results", batch.id, g.api_user, body["rows"], body.get("dry_run", True),
-                            body.get("skip_errors", False)))
+    return jsonify(run_rows("results", batch.id, g.api_user, body))
 
 
 @bp.post("/api/v1/batches/<int:batch_id>/approve")

@@ -50,18 +50,18 @@ class MemoryLog:
         pass
 
 
-def run_rows(kind: str, target_id: int | None, user, rows: list[dict], dry_run: bool,
-             skip_errors: bool = False) -> dict:
+def run_rows(kind: str, target_id: int | None, user, body: dict) -> dict:
     """Every row's outcome; ApiError 422 (with the rows in error) when a commit met errors it may not skip.
 
     The caller owns the transaction: it rolls back a dry run, and the error handler a refused commit.
     """
+    rows, dry_run = body["rows"], body.get("dry_run", True)  # defaults as registry.api.schemas.bulk states them
     digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     importer = IMPORTERS[kind](Submission(kind, target_id, user.id, digest))
     log = MemoryLog()
     try:
         counts = run_import(importer, JsonRows(rows, importer.columns), log, commit=not dry_run,
-                            skip_errors=skip_errors)
+                            skip_errors=body.get("skip_errors", False))
     except ImportAborted as aborted:
         errors = [_row(outcome) for outcome in log.outcomes if outcome.outcome.value == "error"]
         raise ApiError(422, f"{aborted.message}；如需跳过错误行，请设置 skip_errors 为 true", errors,

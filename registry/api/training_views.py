@@ -144,8 +144,7 @@ def change_status(class_id: int, body: dict):
             statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def enrol(class_id: int, body: dict):
     training_class = get_class_or_404(g.api_user, class_id, for_write=True)
-    return jsonify(run_rows("roster", training_class.id, g.api_user, body["rows"], body.get("dry_run", True),
-                            body.get("skip_errors", False)))
+    return jsonify(run_rows("roster", training_class.id, g.api_user, body))
 
 
 @bp.post("/api/v1/classes/<int:class_id>/completions")
@@ -157,5 +156,4 @@ def enrol(class_id: int, body: dict):
             statuses=(400, 401, 403, 404, 409, 413, 415, 422))
 def complete(class_id: int, body: dict):
     training_class = get_class_or_404(g.api_user, class_id, for_write=True)
-    return jsonify(run_rows("completions", training_class.id, g.api_user, body["rows"], body.get("dry_run", True),
-                            body.get("skip_errors", False)))
+    return jsonify(run_rows("completions", training_class.id, g.api_user, body))

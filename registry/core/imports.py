@@ -5,6 +5,7 @@ writes the payloads of a checked chunk. `run_import` drives it over a sheet in c
 flat however long the file, and writes only when asked to commit. The caller owns the transaction: a
 commit that meets an error raises ImportAborted and the caller rolls back, so nothing is half-written.
 """
+import abc
 import contextlib
 import enum
 import gc
@@ -61,7 +62,7 @@ class ImportAborted(Exception):
         self.message = str(self)
 
 
-class Importer:
+class Importer(abc.ABC):
     """One row schema. Subclasses set `columns` and implement `check_chunk` and `write_chunk`."""
 
     kind: str = ""
@@ -69,12 +70,13 @@ class Importer:
     columns: list[Column] = []
     target_url: str | None = None  # where the job page links back to
 
+    @abc.abstractmethod
     def check_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[RowOutcome, Any]]:
         """Classify each row; return (outcome, payload) where payload is None for errors and skips."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def write_chunk(self, payloads: list[Any]) -> None:
-        raise NotImplementedError
+        """Write the payloads of one checked chunk (only called when committing)."""
 
     def finish(self, counts: dict[str, int]) -> None:
         """Called once after a successful commit (e.g. to record the audit event)."""
