@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from registry.api.auth import user_from_token
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
-from registry.core.db import db
+from registry.core.db import db, wait_for_locks
 from registry.core.ratelimit import init_limiter
 from registry.core.tasks import init_tasks
 
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    wait_for_locks(settings)
     app.config.update(settings)
     app.json.ensure_ascii = False
     app.url_map.converters["int"] = RowId  # before any route is added
@@ -149,6 +150,7 @@ def _register_error_pages(app: Flask) -> None:
         404: "页面不存在，或不在您的管理范围内。",
         413: "上传的文件太大。",
         500: "服务器内部错误，请稍后再试。",
+        503: "系统繁忙：数据正被其他操作写入，请稍后几秒再试。",
     }
 
     def render_error(error):

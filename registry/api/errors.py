@@ -1,9 +1,10 @@
 """One error shape for every /api/ answer: {"error": code, "message": Chinese text, "details": [...]}."""
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, request
 from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
-from registry.core.db import db
+from registry.core.db import db, is_write_conflict
 from registry.core.errors import Forbidden, InvalidInput
 
 CODES = {
@@ -17,7 +18,9 @@ CODES = {
     415: ("unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）"),
     422: ("invalid", "数据未通过校验"),
     500: ("server_error", "服务器内部错误，请稍后再试"),
+    503: ("busy", "系统繁忙：数据正被其他操作写入，请稍后再试"),
 }
+RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
@@ -66,8 +69,19 @@ def register_api_errors(app: Flask, page_handler) -> None:
             return page_handler(exceptions.Forbidden())
         return error_response(403, str(error) or None)
 
+    def handle_database_busy(error: sa.exc.OperationalError):
+        """Another writer held the lock past the wait: ask to come back, never a server error."""
+        db.session.rollback()
+        if not is_write_conflict(error):
+            raise error
+        answer = error_response(503) if is_api_request() else page_handler(exceptions.ServiceUnavailable())
+        response = app.make_response(answer)
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+
     for status in (400, 401, 403, 404, 405, 413, 415, 500):
         app.register_error_handler(status, handle_http)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_busy)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(InvalidInput, handle_invalid)
     app.register_error_handler(Forbidden, handle_forbidden)

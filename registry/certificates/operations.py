@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.certificates.issued_hash import fill_batch_hashes
 from registry.certificates.numbering import allocate_serials, format_number
 from registry.certificates.rendering import issued_sha256
 from registry.certificates.scopes import check_certificate_writable
@@ -14,6 +15,7 @@ from registry.core.audit import record_event
 from registry.core.changes import note_persons_changed
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
+from registry.core.tasks import enqueue_after_commit
 from registry.organizations.models import AgencyStatus
 
 
@@ -55,12 +57,13 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
             number=number, kind=CertificateKind.SKILL_LEVEL, status=CertificateStatus.VALID,
             person_id=result.person_id, agency_id=agency.id, batch_id=batch.id, result_id=result.id,
             occupation_id=batch.occupation_id, level=batch.level, issued_on=issued_on, snapshot=snapshot,
-            pdf_sha256=issued_sha256(snapshot),
         )
         db.session.add(certificate)
         certificates.append(certificate)
     batch.status, batch.issued_at = BatchStatus.ISSUED, utcnow()
     db.session.flush()
+    # Rendered once committed, by the task worker: rendering in here would hold the write lock for seconds.
+    enqueue_after_commit(fill_batch_hashes, batch.id)
     note_persons_changed(certificate.person_id for certificate in certificates)
     record_event(actor, "issue", "assessment_batch", batch.id, after={
         "certificates": len(certificates), "first": certificates[0].number if certificates else None,

@@ -79,6 +79,8 @@ def load_config() -> dict:
         "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "IMPORT_MAX_ROWS": int(os.environ.get("REGISTRY_IMPORT_MAX_ROWS", 200_000)),
         "PER_PAGE": 25,
+        # Writes are kept short; a request that still finds the lock taken this long answers 503, not 500.
+        "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("REGISTRY_SQLITE_BUSY_TIMEOUT_SECONDS", 10)),
         "PROXY_COUNT": int(os.environ.get("REGISTRY_PROXY_COUNT", 0)),
         # Business rules the city may tune without a code change.
         "TRAINING_HOURS_TOLERANCE": float(os.environ.get("REGISTRY_TRAINING_HOURS_TOLERANCE", 0.1)),

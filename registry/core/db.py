@@ -52,8 +52,14 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA busy_timeout = 10000")
-    cursor.close()
+    cursor.close()  # how long to wait for the write lock is the driver's `timeout` (SQLITE_BUSY_TIMEOUT_SECONDS)
+
+
+def wait_for_locks(settings: dict) -> None:
+    """A writer that finds SQLite's write lock taken waits up to SQLITE_BUSY_TIMEOUT_SECONDS for it."""
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options["connect_args"] = options.get("connect_args", {}) | {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]}
 
 
 def is_write_conflict(error: sa.exc.DBAPIError) -> bool:

@@ -29,6 +29,8 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.consumer import WORKER_PROCESS
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from registry.core.db import db
 
@@ -64,6 +66,24 @@ class Task:
 
 
 TASKS: dict[str, Task] = {}
+AFTER_COMMIT = "tasks_after_commit"
+
+
+def enqueue_after_commit(task: Task, *args: int | str) -> None:
+    """Queue `task` when the current transaction commits, and never if it rolls back: an operation (which
+    never commits) can ask for follow-up work that must see what it wrote."""
+    db.session.info.setdefault(AFTER_COMMIT, []).append((task, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    for task, args in session.info.pop(AFTER_COMMIT, []):
+        task.enqueue(*args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
 
 
 def background_task(give_up: Callable[..., None]) -> Callable[[Callable[..., None]], Task]:

@@ -140,6 +140,7 @@ def test_a_progress_file_left_by_a_dead_worker_is_taken_over(issued_batch):
 
 def test_the_build_is_queued_for_the_task_worker(issued_batch, task_queue):
     batch = issued_batch(passed=3)
+    assert task_queue() == 1, "the issued files' hashes, taken after the issue"
     export = export_of(batch)
     assert batch_output.claim(export, 3)
     assert batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
@@ -206,6 +207,7 @@ def test_a_batch_without_certificates_says_so(approved_batch, make_user, login):
 
 def test_a_large_batch_is_built_in_the_background_with_progress(app, agency_client, task_queue):
     client, batch = agency_client(passed=3)
+    task_queue()  # the issued files' hashes, taken after the issue
     app.config.update(BATCH_OUTPUT_INLINE_LIMIT=2)
     url = f"/assessment/batches/{batch.id}/certificates.pdf"
     first = client.get(url)

@@ -174,3 +174,35 @@ def test_concurrent_issuers_get_no_duplicate_and_no_gap(app, make_agency, approv
     numbers = db.session.scalars(sa.select(Certificate.number)).all()
     assert len(numbers) == len(set(numbers)) == 30
     assert sorted(serial(number) for number in numbers) == list(range(1, 31))
+
+
+def test_issuing_renders_no_pdf_inside_its_write_transaction(approved_batch, monkeypatch):
+    """Rendering inside the issue held SQLite's write lock for seconds: every PDF is rendered after the commit,
+    when another connection already sees the certificate."""
+    from registry.certificates import issued_hash, operations, rendering
+
+    batch = approved_batch(passed=3, failed=0)
+    committed_when_rendered = []
+    render = rendering.issued_sha256
+
+    def watched(snapshot):
+        with db.engine.connect() as other:  # sees only what has been committed
+            committed_when_rendered.append(other.scalar(
+                sa.select(sa.func.count()).select_from(Certificate).where(Certificate.number == snapshot["number"])))
+        return render(snapshot)
+
+    monkeypatch.setattr(rendering, "issued_sha256", watched)
+    monkeypatch.setattr(operations, "issued_sha256", watched, raising=False)
+    certificates = issue(batch)
+    assert committed_when_rendered == [1, 1, 1]
+    assert all(len(certificate.pdf_sha256) == 64 for certificate in certificates), "taken after the commit"
+    assert issued_hash.fill_batch_hashes.name
+
+
+def test_a_rolled_back_issue_leaves_no_work_behind(approved_batch, task_queue):
+    batch = approved_batch(passed=2, failed=0)
+    issue_batch(None, batch, ISSUED_ON)
+    db.session.rollback()
+    assert task_queue() == 0
+    issue(batch)
+    assert task_queue() == 1
