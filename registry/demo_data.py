@@ -114,27 +114,40 @@ class DemoGenerator:
         self.world = load_world()
         if not self.world.institutions or not self.world.scopes:
             raise InvalidInput(None, "没有在用的演示培训机构或备案有效的演示评价机构")
-        # Seeded by the first missing person too: a larger --persons continues with different classes.
-        self.rng = random.Random(f"registry-demo:{self.seed}:{first.index}")
-        first_certificate = chunk_certificate = self._last_certificate()
-        chunk_persons = 0
-        stream = chain([first], stream)
-        while newcomers := list(islice(stream, self.rng.randint(18, 60))):
-            self._run_class(newcomers)
-            self.progress(newcomers[-1].index + 1)
-            chunk_persons += len(newcomers)
-            if self.commit and chunk_persons >= self.chunk_persons:
-                self._revoke_and_correct(chunk_certificate)
-                self.commit()
-                chunk_certificate, chunk_persons = self._last_certificate(), 0
-            if len(db.session.identity_map) > IDENTITY_MAP_LIMIT:
-                db.session.flush()
-                db.session.expunge_all()
-        self._revoke_and_correct(chunk_certificate)
+        first_certificate = self._last_certificate()
+        while first is not None:
+            first = self._run_chunk(first, stream)
         self.counts.update(certificate_statuses(first_certificate))
         record_event(None, GENERATE_ACTION, "demo_data", None,
                      after={"seed": self.seed, "persons_requested": self.persons, **self.counts})
         return self.counts
+
+    def _run_chunk(self, first: Identity, stream) -> Identity | None:
+        """Classes of new persons until `chunk_persons` of them are committed, or the seed's persons end;
+        returns the first person of the next chunk.
+
+        Each chunk draws from a random stream of its own, seeded by its first person, and knows nothing of
+        the chunks before it: a run interrupted after a commit and run again makes exactly what an
+        uninterrupted run makes. (A larger --persons starts mid-chunk, so it continues with other classes.)
+        """
+        self.rng = random.Random(f"registry-demo:{self.seed}:{first.index}")
+        self.certified.clear()
+        chunk_certificate = self._last_certificate()
+        stream = chain([first], stream)
+        chunk_persons = 0
+        while newcomers := list(islice(stream, self.rng.randint(18, 60))):
+            self._run_class(newcomers)
+            self.progress(newcomers[-1].index + 1)
+            chunk_persons += len(newcomers)
+            if len(db.session.identity_map) > IDENTITY_MAP_LIMIT:
+                db.session.flush()
+                db.session.expunge_all()
+            if self.commit and chunk_persons >= self.chunk_persons:
+                self._revoke_and_correct(chunk_certificate)
+                self.commit()
+                return next(stream, None)
+        self._revoke_and_correct(chunk_certificate)
+        return None
 
     @staticmethod
     def _last_certificate() -> int:

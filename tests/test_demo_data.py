@@ -114,16 +114,22 @@ def test_the_same_seed_adds_nothing_and_more_persons_add_only_the_missing(app):
     assert generate(40, seed=4)["persons"] == 40 and count(Person) == 130
 
 
-def test_a_seed_always_gives_the_same_registry(app):
-    def picture():
-        persons = db.session.execute(sa.select(Person.name, Person.document_masked, Person.county_code,
-                                               Person.key_groups).order_by(Person.id)).all()
-        classes = db.session.execute(sa.select(TrainingClass.name, TrainingClass.county_code,
-                                               TrainingClass.starts_on, TrainingClass.status)
-                                     .order_by(TrainingClass.id)).all()
-        numbers = db.session.scalars(sa.select(Certificate.number).order_by(Certificate.id)).all()
-        return persons, classes, numbers
+def picture() -> tuple:
+    """What a user would see of the registry, row by row, without database ids."""
+    persons = db.session.execute(sa.select(Person.name, Person.document_masked, Person.county_code,
+                                           Person.key_groups).order_by(Person.id)).all()
+    classes = db.session.execute(sa.select(TrainingClass.name, TrainingClass.county_code,
+                                           TrainingClass.starts_on, TrainingClass.status)
+                                 .order_by(TrainingClass.id)).all()
+    enrolments = db.session.execute(sa.select(TrainingClass.name, Person.name, Enrollment.status,
+                                              Enrollment.attended_hours).join(TrainingClass).join(Person)
+                                    .order_by(Enrollment.id)).all()
+    certificates = db.session.execute(sa.select(Certificate.number, Certificate.status, Certificate.issued_on,
+                                                Person.name).join(Person).order_by(Certificate.id)).all()
+    return persons, classes, enrolments, certificates
 
+
+def test_a_seed_always_gives_the_same_registry(app):
     generate_demo_data(50, seed=5)
     first = picture()
     db.session.rollback()
@@ -229,6 +235,26 @@ def test_chunked_commits_keep_the_totals_and_an_interrupted_run_continues(app):
     assert len(commits) >= 2 and commits == sorted(commits)
     assert demo_data_present() and differences() == []
     assert count(Certificate, Certificate.status == CertificateStatus.REVOKED) >= 2
+
+
+def test_a_run_interrupted_after_a_commit_and_run_again_makes_what_one_run_makes(app):
+    def commit():
+        db.session.flush()  # in one transaction, so that both runs can be compared and rolled back
+
+    generate_demo_data(400, seed=9, commit=commit, chunk_persons=150)
+    uninterrupted = picture()
+    db.session.rollback()
+
+    def commit_then_stop():
+        db.session.flush()
+        raise KeyboardInterrupt  # the operator's Ctrl-C (or a kill) just after the first chunk was committed
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_demo_data(400, seed=9, commit=commit_then_stop, chunk_persons=150)
+    db.session.expunge_all()
+    generate_demo_data(400, seed=9, commit=commit, chunk_persons=150)
+    assert picture() == uninterrupted
+    db.session.rollback()
 
 
 def test_stats_rebuild_check_reports_no_difference_after_the_command(runner):
