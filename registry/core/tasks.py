@@ -239,13 +239,18 @@ def _start_worker_process() -> None:
     """Each worker process: bound its memory (a bad file fails its job, not the machine), then recover."""
     if _worker_app is None:
         return
-    limit = _worker_app.config["TASK_MEMORY_LIMIT_MB"] * 1024 * 1024
-    if limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit_memory(_worker_app.config["TASK_MEMORY_LIMIT_MB"])
     with _worker_app.app_context():
         db.engine.dispose(close=False)  # connections opened before the fork belong to the parent
         if count := recover_orphans():
             log.warning("%d interrupted background task(s) queued again", count)
+
+
+def limit_memory(megabytes: int) -> None:
+    """Past this much address space an allocation raises MemoryError in this process (0: no ceiling)."""
+    if megabytes:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def run_worker(app: Flask, workers: int) -> None:

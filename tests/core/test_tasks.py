@@ -92,3 +92,16 @@ def test_a_task_that_keeps_dying_is_given_up(app, task_queue):
 def test_a_claim_not_yet_queued_is_given_time(app, task_queue):
     tasks.Claim.of(remember.name, (8,)).create()  # the web process is about to queue it
     assert tasks.recover_orphans() == 0
+
+
+def test_a_task_process_past_its_memory_ceiling_gets_a_memory_error_not_the_machine():
+    """What each task process does at start: a file that needs gigabytes fails its own job (MemoryError,
+    recorded as 失败 with the reason) instead of taking the machine's memory."""
+    import subprocess
+    import sys
+
+    code = ("from registry.core.tasks import limit_memory\n"
+            "limit_memory(1024)\n"
+            "try:\n    bytearray(2 * 1024 ** 3)\nexcept MemoryError:\n    print('MemoryError')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "MemoryError", done.stderr
