@@ -61,7 +61,10 @@ def load_config() -> dict:
         "PUBLIC_URL": os.environ.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Cookies are Secure on every HTTPS request anyway (registry/core/security_headers.py); the variable
+        # forces them Secure over plain HTTP too.
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
         # A request may carry a little more than the largest import file (form fields, multipart framing).
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)) + 64 * 1024,
         "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),

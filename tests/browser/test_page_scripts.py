@@ -110,3 +110,14 @@ def test_the_import_report_filter_applies_on_change(page, sign_in, make_institut
     assert re.search(r"[?&]only=error\b", page.url)
     assert refusals == []
 
+
+def test_a_certificate_pdf_still_opens_in_the_browsers_viewer(page, sign_in, world, refusals):
+    """The policy (object-src 'none' included) rides on PDF answers too; Chromium's viewer must still load."""
+    sign_in(world["agency"])
+    path = f"/certificates/{world['certificate'].id}/pdf"
+    answer = page.request.get(path)  # what the server sends (the navigation's response is the viewer's)
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "object-src 'none'" in answer.headers["content-security-policy"]
+    with page.expect_event("framenavigated", predicate=lambda frame: frame.url.startswith("chrome-extension://")):
+        page.goto(path)
+    assert refusals == []

@@ -110,3 +110,24 @@ def test_declining_the_confirmation_sends_nothing(page, sign_in, institution_use
     assert declined == ["确定将 王芳 标记为退出？"] and requests == []
     assert page.locator("#trainees tbody tr", has_text="王芳").locator("td").nth(5).inner_text() == "在训"
 
+
+def test_the_policy_refuses_injected_inline_script(page, sign_in, institution_user):
+    """Should escaping ever be missed again, markup that reaches the page still cannot run."""
+    sign_in(institution_user)
+    page.goto("/account/tokens")
+    ran = page.evaluate("""() => {
+        window.refused = [];
+        document.addEventListener("securitypolicyviolation", event => window.refused.push(event.effectiveDirective));
+        const button = document.createElement("button");
+        button.setAttribute("onclick", "window.handlerRan = true");
+        document.body.append(button);
+        button.click();
+        const script = document.createElement("script");
+        script.textContent = "window.scriptRan = true";
+        document.body.append(script);
+        return {handler: window.handlerRan === true, script: window.scriptRan === true};
+    }""")
+    assert ran == {"handler": False, "script": False}
+    # The refusals are reported in a later task: wait for both to arrive.
+    page.wait_for_function("window.refused.length >= 2")
+    assert set(page.evaluate("window.refused")) == {"script-src-attr", "script-src-elem"}
