@@ -25,15 +25,21 @@ MOST_PAGES_PER_ROLE = 400  # the administrator sees about 200
 
 
 class InlineCode(HTMLParser):
-    """Collects every place in a page where code or style would run from the page itself."""
+    """Collects every place in a page where code or style would run from the page itself, and every
+    confirmation that could be skipped: a data-confirm button parsed before confirm.js has run."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.findings: list[str] = []
         self._in_script = False
+        self._confirm_ready = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
+        if "data-confirm" in attributes and not self._confirm_ready:
+            self.findings.append(f"<{tag} data-confirm> before a parser-blocking confirm.js (a click skips it)")
+        if tag == "script" and attributes.get("src", "").endswith("/js/confirm.js"):
+            self._confirm_ready = not ({"defer", "async"} & attributes.keys())
         for name, value in attrs:
             if name.startswith("on"):
                 self.findings.append(f"<{tag} {name}=…> (inline event handler)")
@@ -107,6 +113,9 @@ def test_the_parser_finds_what_the_browser_would_run():
     ]
     escaped = "<td>&#39;+alert(1)+&#39; &lt;i onmouseover=alert(1)&gt;</td><script src=\"/static/js/a.js\"></script>"
     assert inline_code(escaped) == []
+    deferred = '<script src="/static/js/confirm.js" defer></script><button data-confirm="确定？">x</button>'
+    assert inline_code(deferred) == ["<button data-confirm> before a parser-blocking confirm.js (a click skips it)"]
+    assert inline_code(deferred.replace(" defer", "")) == []
 
 
 @pytest.fixture
