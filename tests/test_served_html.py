@@ -1,4 +1,4 @@
-"""No HTML the app serves carries inline script or inline style: every behaviour lives in a file under static/.
+"""No HTML the app serves carries inline script or inline style: every behaviour lives in a file in static/.
 
 The Content-Security-Policy (script-src 'self', style-src 'self') would refuse inline code in the browser
 anyway; this walk finds it before a user does. It signs in as each role over a registry holding records in
@@ -19,6 +19,7 @@ from registry.accounts.models import Role
 from registry.core.db import db
 
 HOSTILE = "'\"><i onmouseover=alert(1)>"
+BEFORE_CONFIRM_JS = "before a parser-blocking confirm.js (a click skips it)"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href"}
 NOT_HTML = (".pdf", ".zip", ".xlsx", ".csv", ".pem", ".json", "/progress")
 MOST_PAGES_PER_ROLE = 400  # the administrator sees about 200
@@ -37,7 +38,7 @@ class InlineCode(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if "data-confirm" in attributes and not self._confirm_ready:
-            self.findings.append(f"<{tag} data-confirm> before a parser-blocking confirm.js (a click skips it)")
+            self.findings.append(f"<{tag} data-confirm> {BEFORE_CONFIRM_JS}")
         if tag == "script" and attributes.get("src", "").endswith("/js/confirm.js"):
             self._confirm_ready = not ({"defer", "async"} & attributes.keys())
         for name, value in attrs:
@@ -111,10 +112,11 @@ def test_the_parser_finds_what_the_browser_would_run():
         "<button onsubmit=…> (inline event handler)",
         '<script src="https://cdn.example/x.js"> (inline or foreign script)',
     ]
-    escaped = "<td>&#39;+alert(1)+&#39; &lt;i onmouseover=alert(1)&gt;</td><script src=\"/static/js/a.js\"></script>"
+    escaped = ('<td>&#39;+alert(1)+&#39; &lt;i onmouseover=alert(1)&gt;</td>'
+               '<script src="/static/js/a.js"></script>')
     assert inline_code(escaped) == []
     deferred = '<script src="/static/js/confirm.js" defer></script><button data-confirm="确定？">x</button>'
-    assert inline_code(deferred) == ["<button data-confirm> before a parser-blocking confirm.js (a click skips it)"]
+    assert inline_code(deferred) == [f"<button data-confirm> {BEFORE_CONFIRM_JS}"]
     assert inline_code(deferred.replace(" defer", "")) == []
 
 
@@ -138,7 +140,8 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
     today = date.today()
     running = make_class(institution, name=f"焊工班{HOSTILE}", status=ClassStatus.RUNNING,
                          starts_on=today - timedelta(days=10), ends_on=today + timedelta(days=20))
-    make_class(institution, name="计划班", starts_on=today + timedelta(days=10), ends_on=today + timedelta(days=40))
+    make_class(institution, name="计划班", starts_on=today + timedelta(days=10),
+               ends_on=today + timedelta(days=40))
     for index in range(3):
         enroll_person(None, running, make_person(name=f"学员{index}{HOSTILE}"))
     batch = approved_batch(agency=agency, passed=3, failed=1)
@@ -183,7 +186,8 @@ def walk(client, start: list[str]) -> dict[str, list[str]]:
     return found
 
 
-PUBLIC_START = ["/", "/login", "/verify", "/verify/upload", "/api/docs", "/no-such-page", "/verify/S000000000000000000000"]
+PUBLIC_START = ["/", "/login", "/verify", "/verify/upload", "/api/docs", "/no-such-page",
+                "/verify/S000000000000000000000"]
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda role: role.value if role else "anonymous")

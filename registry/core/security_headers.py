@@ -45,8 +45,8 @@ class SecureOverHttpsResponse(Response):
                    domain: str | None = None, secure: bool = False, httponly: bool = False,
                    samesite: str | None = None, partitioned: bool = False) -> None:
         secure = secure or (has_request_context() and request.is_secure)
-        super().set_cookie(key, value, max_age=max_age, expires=expires, path=path, domain=domain, secure=secure,
-                           httponly=httponly, samesite=samesite, partitioned=partitioned)
+        super().set_cookie(key, value, max_age=max_age, expires=expires, path=path, domain=domain,
+                           secure=secure, httponly=httponly, samesite=samesite, partitioned=partitioned)
 
 
 def init_security_headers(app: Flask) -> None:

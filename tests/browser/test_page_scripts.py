@@ -18,6 +18,8 @@ from registry.people.photos import upload_photo
 
 pytestmark = pytest.mark.browser
 
+TODAY = date.today()
+
 
 @pytest.fixture
 def app_config():
@@ -97,8 +99,8 @@ def test_the_import_report_filter_applies_on_change(page, sign_in, make_institut
 
     institution = make_institution()
     user = make_user(Role.INSTITUTION, organization_id=institution.id)
-    training_class = make_class(institution, status=ClassStatus.RUNNING, starts_on=date.today() - timedelta(days=5),
-                                ends_on=date.today() + timedelta(days=30))
+    training_class = make_class(institution, status=ClassStatus.RUNNING,
+                                starts_on=TODAY - timedelta(days=5), ends_on=TODAY + timedelta(days=30))
     roster = "证件号码,姓名,所在县区,入班日期\n410221199001010010,错号,杞县,2025-03-01\n"
     job = import_jobs.create_job(user, "roster", training_class.id, "roster.csv", roster.encode())
     db.session.commit()
@@ -118,6 +120,9 @@ def test_a_certificate_pdf_still_opens_in_the_browsers_viewer(page, sign_in, wor
     answer = page.request.get(path)  # what the server sends (the navigation's response is the viewer's)
     assert answer.headers["content-type"] == "application/pdf"
     assert "object-src 'none'" in answer.headers["content-security-policy"]
-    with page.expect_event("framenavigated", predicate=lambda frame: frame.url.startswith("chrome-extension://")):
+    def viewer(frame) -> bool:
+        return frame.url.startswith("chrome-extension://")
+
+    with page.expect_event("framenavigated", predicate=viewer):
         page.goto(path)
     assert refusals == []

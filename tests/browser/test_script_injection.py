@@ -17,6 +17,7 @@ from registry.training.models import ClassStatus
 pytestmark = pytest.mark.browser
 
 HOSTILE_NAME = "'+alert(document.domain)+'"
+TODAY = date.today()
 
 
 class Watch:
@@ -50,7 +51,7 @@ def token(institution_user):
 
 def test_hostile_trainee_name_runs_no_script_when_dropped(page, sign_in, institution_user, token, make_class):
     training_class = make_class(actor=institution_user, status=ClassStatus.RUNNING,
-                                starts_on=date.today() - timedelta(days=5), ends_on=date.today() + timedelta(days=30))
+                                starts_on=TODAY - timedelta(days=5), ends_on=TODAY + timedelta(days=30))
     first17 = "41022119900101001"
     enrolled = page.request.post(
         f"/api/v1/classes/{training_class.id}/enrolments", headers={"Authorization": f"Bearer {token}"},
@@ -68,7 +69,8 @@ def test_hostile_trainee_name_runs_no_script_when_dropped(page, sign_in, institu
     assert watch.dialogs == [("confirm", f"确定将 {HOSTILE_NAME} 标记为退出？")]  # the name as text, no alert
     assert watch.refusals == [] and watch.errors == []  # the page's own script is all in files the CSP allows
     # …and the click still did its job.
-    assert page.locator("#trainees tbody tr", has_text=HOSTILE_NAME).locator("td").nth(5).inner_text() == "已退出"
+    status = page.locator("#trainees tbody tr", has_text=HOSTILE_NAME).locator("td").nth(5)
+    assert status.inner_text() == "已退出"
     assert page.get_by_role("status").filter(has_text="已标记为退出").is_visible()
 
 
@@ -91,7 +93,7 @@ def test_declining_the_confirmation_sends_nothing(page, sign_in, institution_use
     from registry.training.operations import enroll_person
 
     training_class = make_class(actor=institution_user, status=ClassStatus.RUNNING,
-                                starts_on=date.today() - timedelta(days=5), ends_on=date.today() + timedelta(days=30))
+                                starts_on=TODAY - timedelta(days=5), ends_on=TODAY + timedelta(days=30))
     enroll_person(institution_user, training_class, make_person(name="王芳"))
     db.session.commit()
     sign_in(institution_user)
@@ -117,7 +119,8 @@ def test_the_policy_refuses_injected_inline_script(page, sign_in, institution_us
     page.goto("/account/tokens")
     ran = page.evaluate("""() => {
         window.refused = [];
-        document.addEventListener("securitypolicyviolation", event => window.refused.push(event.effectiveDirective));
+        document.addEventListener("securitypolicyviolation",
+                                  event => window.refused.push(event.effectiveDirective));
         const button = document.createElement("button");
         button.setAttribute("onclick", "window.handlerRan = true");
         document.body.append(button);

@@ -1,4 +1,4 @@
-"""Every answer carries the browser-side protections, and cookies are Secure whenever the request was HTTPS."""
+"""Every answer carries the browser-side protections; cookies are Secure whenever the request was HTTPS."""
 from http.cookies import SimpleCookie
 
 import pytest
@@ -23,7 +23,7 @@ def policy(response) -> dict[str, list[str]]:
 
 def assert_protected(response) -> None:
     for name, value in EXPECTED.items():
-        assert response.headers.get(name) == value, f"{response.request.path} ({response.status_code}): {name}"
+        assert response.headers.get(name) == value, f"{response.request.path} {response.status_code}: {name}"
     directives = policy(response)
     assert directives["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval', no nonce or hash
     assert directives["style-src"] == ["'self'"]
@@ -46,9 +46,9 @@ def certificate_number(approved_batch):
 
 PUBLIC_PATHS = [
     "/login", "/", "/verify", "/verify/upload", "/verify/S000041900001254000001", "/api/docs",
-    "/api/v1/openapi.json", "/api/v1/certificates/S000041900001254000001", "/api/v1/certificates/not-a-number",
-    "/api/v1/classes", "/static/registry.css", "/static/no-such-file.js", "/no-such-page", "/certificates/public-key.pem",
-    "/healthz", "/dashboard",
+    "/api/v1/openapi.json", "/api/v1/certificates/S000041900001254000001",
+    "/api/v1/certificates/not-a-number", "/api/v1/classes", "/static/registry.css", "/static/no-such-file.js",
+    "/no-such-page", "/certificates/public-key.pem", "/healthz", "/dashboard",
 ]
 
 
@@ -103,7 +103,8 @@ def set_cookies(response) -> dict[str, SimpleCookie]:
 
 
 def sign_in(client, user, **kwargs):
-    response = client.post("/login", data={"username": user.username, "password": "correct-horse-1"}, **kwargs)
+    form = {"username": user.username, "password": "correct-horse-1"}
+    response = client.post("/login", data=form, **kwargs)
     assert response.status_code == 302
     return set_cookies(response)["session"]
 
