@@ -13,6 +13,7 @@ from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
 from registry.core.db import db, wait_for_locks
 from registry.core.ratelimit import init_limiter
+from registry.core.security_headers import init_security_headers
 from registry.core.tasks import init_tasks
 
 csrf = CSRFProtect()
@@ -43,6 +44,8 @@ def create_app(config: dict | None = None) -> Flask:
     wait_for_locks(settings)
     app.config.update(settings)
     app.json.ensure_ascii = False
+    # First: its after_request hook then runs last, over whatever the other hooks made of the response.
+    init_security_headers(app)
     app.url_map.converters["int"] = RowId  # before any route is added
     if proxies := app.config.get("PROXY_COUNT", 0):
         # Behind nginx the socket peer is the proxy: trust its X-Forwarded-* so the audit log sees the client.

@@ -96,14 +96,21 @@ def _reset_postgres(app) -> None:
 
 # --- the app as users run it (tests/serving.py) ---
 @pytest.fixture
-def served_app(app, database_url, tmp_path):
+def served_environment() -> dict[str, str]:
+    """Environment variables a test gives the served app (its only configuration, as for a user)."""
+    return {}
+
+
+@pytest.fixture
+def served_app(app, database_url, tmp_path, served_environment):
     """This test's database served by `registry serve` (two web workers and the task worker), as `make run`
     serves it; the test builds its data in-process with the factories first, and shares the instance folder."""
     from tests.serving import registry_environment, serve
 
     db.session.commit()
     served = serve(registry_environment(database_url, tmp_path, TEST_DATA_KEY,
-                                        REGISTRY_TASK_HEALTH_CHECK_SECONDS="1"), tmp_path / "serve.log")
+                                        REGISTRY_TASK_HEALTH_CHECK_SECONDS="1", **served_environment),
+                   tmp_path / "serve.log")
     yield served
     served.stop()
 

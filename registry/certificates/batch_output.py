@@ -31,7 +31,6 @@ from registry.core.tasks import background_task
 
 log = logging.getLogger(__name__)
 
-INLINE_LIMIT = 200  # above this many certificates a request would wait too long: the task worker builds it
 PROGRESS_EVERY = 10
 STALE_SECONDS = 300  # a progress file untouched this long was left by a worker that died
 MEDIA_TYPES = {"pdf": "application/pdf", "zip": "application/zip"}
@@ -49,7 +48,8 @@ def batch_certificates(batch_id: int) -> list[Certificate]:
 
 
 def inline_limit() -> int:
-    return current_app.config.get("BATCH_OUTPUT_INLINE_LIMIT", INLINE_LIMIT)
+    """Above this many certificates a request would wait too long: the task worker builds the file."""
+    return current_app.config["BATCH_OUTPUT_INLINE_LIMIT"]
 
 
 def entry_name(certificate: Certificate) -> str:

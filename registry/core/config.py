@@ -73,12 +73,17 @@ def load_config() -> dict:
         "TASK_HEALTH_CHECK_SECONDS": float(os.environ.get("REGISTRY_TASK_HEALTH_CHECK_SECONDS", 5)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Cookies are Secure on every HTTPS request anyway (registry/core/security_headers.py); the variable
+        # forces them Secure over plain HTTP too.
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",
         # A request may carry a little more than the largest import file (form fields, multipart framing).
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)) + 64 * 1024,
         "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "IMPORT_MAX_ROWS": int(os.environ.get("REGISTRY_IMPORT_MAX_ROWS", 200_000)),
         "PER_PAGE": 25,
+        # Batches with more certificates than this get their PDF/ZIP built by the task worker, with a progress page.
+        "BATCH_OUTPUT_INLINE_LIMIT": int(os.environ.get("REGISTRY_BATCH_OUTPUT_INLINE_LIMIT", 200)),
         # Writes are kept short; a request that still finds the lock taken this long answers 503, not 500.
         "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("REGISTRY_SQLITE_BUSY_TIMEOUT_SECONDS", 10)),
         "PROXY_COUNT": int(os.environ.get("REGISTRY_PROXY_COUNT", 0)),

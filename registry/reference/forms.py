@@ -31,17 +31,17 @@ def readable(_form, field) -> None:
 
 
 YEAR_RANGE = NumberRange(*TARGET_YEARS, message=f"应在 {TARGET_YEARS[0]} 至 {TARGET_YEARS[1]} 年之间")
-# Inline styles: the shared stylesheet makes every input and label in a field a full-width block.
-CHECKBOX_LABEL = Markup('<label style="display:inline-block; font-weight:normal; margin-right:1em; '
-                        'white-space:nowrap">{} {}</label>')
 
 
 class CheckboxRow:
-    """Check boxes side by side, each inside its label so the text is clickable too."""
+    """Check boxes side by side, each inside its label so the text is clickable too. The class
+    `checkbox-row` (static/registry.css) undoes the full-width blocks a field's inputs and labels get."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
-        boxes = [CHECKBOX_LABEL.format(option(style="width:auto"), option.label.text) for option in field]
+        given = kwargs.pop("class_", "") or kwargs.pop("class", "")
+        kwargs["class"] = f"checkbox-row {given}".strip()
+        boxes = [Markup("<label>{} {}</label>").format(option(), option.label.text) for option in field]
         return Markup("<div {}>{}</div>").format(Markup(html_params(**kwargs)), Markup("").join(boxes))
 
 
