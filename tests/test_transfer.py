@@ -231,5 +231,6 @@ def test_sqlite_installation_moves_to_postgresql(sqlite_source, postgres_target,
         assert db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) == largest[AuditEvent] + 1
         # SQLite's offset-less timestamps seal the same in PostgreSQL, and the new event continues the chain.
         verified = target_app.test_cli_runner().invoke(args=["audit", "verify"])
-        assert verified.exit_code == 0 and f"共 {row_counts(source_url)['audit_events'] + 1} 条事件" in verified.output
+        events = row_counts(source_url)["audit_events"] + 1
+        assert verified.exit_code == 0 and f"共 {events} 条事件" in verified.output
         db.engine.dispose()

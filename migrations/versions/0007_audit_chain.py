@@ -1,4 +1,4 @@
-"""Audit log hash chain (chain_seq, chain_prev, chain_hash) over the existing events; REPLACE and TRUNCATE refused.
+"""Audit log hash chain (chain_seq, chain_prev, chain_hash) over existing events; REPLACE, TRUNCATE refused.
 
 Existing events are chained in id order with the key derived from the configured REGISTRY_DATA_KEY, so run
 this with the installation's own key (as every `registry init-db` does). SQLite: a BEFORE INSERT trigger
@@ -74,16 +74,15 @@ def chain_existing_events():
     """Seal every event already written, in id order, a batch at a time (flat memory for a long log)."""
     connection = op.get_bind()
     key = audit_chain.chain_key(current_app.config["DATA_KEY"])
+    seal = events.update().where(events.c.id == sa.bindparam("event_id")).values(
+        chain_seq=sa.bindparam("seq"), chain_prev=sa.bindparam("prev"), chain_hash=sa.bindparam("hash"))
     head, after_id = (0, audit_chain.GENESIS), 0
     while rows := connection.execute(sa.select(events).where(events.c.id > after_id)
                                      .order_by(events.c.id).limit(BATCH)).mappings().all():
         values = [dict(row) for row in rows]
         audit_chain.link(key, values, head, [row["id"] for row in values])
-        connection.execute(
-            events.update().where(events.c.id == sa.bindparam("event_id")).values(
-                chain_seq=sa.bindparam("seq"), chain_prev=sa.bindparam("prev"), chain_hash=sa.bindparam("hash")),
-            [{"event_id": row["id"], "seq": row["chain_seq"], "prev": row["chain_prev"],
-              "hash": row["chain_hash"]} for row in values])
+        connection.execute(seal, [{"event_id": row["id"], "seq": row["chain_seq"], "prev": row["chain_prev"],
+                                   "hash": row["chain_hash"]} for row in values])
         head, after_id = (values[-1]["chain_seq"], values[-1]["chain_hash"]), values[-1]["id"]
 
 

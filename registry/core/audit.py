@@ -120,8 +120,7 @@ def _seal_new_events(_mapper, connection, target: AuditEvent) -> None:
         return  # sealed with the first event of this flush
     audit_chain.lock_chain(connection)
     fields = [_fields(row) for row in pending]
-    audit_chain.link(chain_key(), fields, audit_chain.chain_head(connection),
-                     audit_chain.new_ids(connection, len(pending)))
+    audit_chain.link(chain_key(), fields, *audit_chain.chain_tail(connection, len(pending)))
     for row, values in zip(pending, fields):
         for name in ("occurred_at", "id", "chain_seq", "chain_prev", "chain_hash"):
             setattr(row, name, values[name])
@@ -139,4 +138,5 @@ def chain_key() -> bytes:
 
 def verify_log(connection, anchors=()) -> audit_chain.Verification:
     """Check the whole chain as stored; the caller reports (registry/core/audit_cli.py)."""
-    return audit_chain.find_breaks(chain_key(), audit_chain.stored_rows(connection, AuditEvent.__table__), anchors)
+    rows = audit_chain.stored_rows(connection, AuditEvent.__table__)
+    return audit_chain.find_breaks(chain_key(), rows, anchors)

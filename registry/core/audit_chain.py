@@ -1,9 +1,9 @@
-"""The audit log's keyed hash chain: each event seals its predecessor, so `registry audit verify` finds any change.
+"""The audit log's keyed hash chain: each event seals its predecessor, so `registry audit verify` sees change.
 
-What is stored. Every row of `audit_events` carries `chain_seq` (1, 2, 3, … with no gaps, unique), `chain_prev`
-(the previous event's `chain_hash`; 64 zeros for the first) and `chain_hash` = HMAC-SHA256 over a canonical
-JSON of the format tag, `chain_seq`, `chain_prev`, `id` and every recorded field. Ids keep their own gaps (a
-rolled-back transaction leaves one); the chain position is `chain_seq`.
+What is stored. Every row of `audit_events` carries `chain_seq` (1, 2, 3, … with no gaps, unique),
+`chain_prev` (the previous event's `chain_hash`; 64 zeros for the first) and `chain_hash` = HMAC-SHA256 over
+a canonical JSON of the format tag, `chain_seq`, `chain_prev`, `id` and every recorded field. Ids keep their
+own gaps (a rolled-back transaction leaves one); the chain position is `chain_seq`.
 
 The key. HKDF-SHA256 of REGISTRY_DATA_KEY with its own label (the way registry/people/protection.py derives
 its two sub-keys), not a new REGISTRY_AUDIT_KEY. The threat is someone who can write to the database but
@@ -103,33 +103,40 @@ def is_authentic(key: bytes, row: Mapping[str, Any]) -> bool:
 
 
 # --- appending -------------------------------------------------------------------------------------------
+# Plain SQL through exec_driver_sql: it runs for every audited write, and skips SQLAlchemy's statement layer.
+_LOCK = {"postgresql": f"SELECT pg_advisory_xact_lock('{TABLE}'::regclass::oid::bigint)",
+         "sqlite": f"UPDATE {TABLE} SET id = id WHERE 0"}
+_LAST = f"(SELECT {{}} FROM {TABLE} ORDER BY chain_seq DESC LIMIT 1)"
+_HEAD = f"{_LAST.format('chain_seq')}, {_LAST.format('chain_hash')}"
+_TAIL = {
+    # The id sequence stays the one source of ids (transfer-data moves it past copied rows).
+    "postgresql": (f"SELECT {_HEAD}, nextval(pg_get_serial_sequence('{TABLE}', 'id')) "
+                   "FROM generate_series(1, {})"),
+    # SQLite's own choice for a rowid without AUTOINCREMENT (max + 1), taken under the write lock.
+    "sqlite": f"SELECT {_HEAD}, (SELECT max(id) FROM {TABLE})",
+}
+
 
 def lock_chain(connection: Connection) -> None:
     """Wait until no other transaction can append before this one commits (see the module docstring)."""
+    connection.exec_driver_sql(_LOCK[connection.dialect.name])
+
+
+def chain_tail(connection: Connection, count: int) -> tuple[tuple[int, str], list[int]]:
+    """The last position and hash (0 and GENESIS for an empty log) and `count` ids for the rows to append,
+    in one statement; call lock_chain first (in a statement of its own: under READ COMMITTED a statement
+    sees what was committed when it started, so the head must be read by a statement begun after the lock).
+
+    The ids are needed before the INSERT because the hash covers them.
+    """
+    rows = connection.exec_driver_sql(_TAIL[connection.dialect.name].format(int(count))).all()
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(f"SELECT pg_advisory_xact_lock('{TABLE}'::regclass::oid::bigint)"))
+        ids = sorted(row[2] for row in rows)
     else:
-        connection.execute(sa.text(f"UPDATE {TABLE} SET id = id WHERE 0"))
-
-
-def chain_head(connection: Connection) -> tuple[int, str]:
-    """The last position and hash (0 and GENESIS for an empty log); call lock_chain first."""
-    last = connection.execute(sa.text(
-        f"SELECT chain_seq, chain_hash FROM {TABLE} ORDER BY chain_seq DESC LIMIT 1")).first()
-    return (last[0], last[1]) if last else (0, GENESIS)
-
-
-def new_ids(connection: Connection, count: int) -> list[int]:
-    """Ids for rows about to be appended, known before the INSERT because the hash covers them."""
-    if connection.dialect.name == "postgresql":
-        # The id sequence stays the one source of ids (transfer-data moves it past copied rows).
-        drawn = connection.scalars(sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) FROM generate_series(1, :count)"),
-            {"count": count})
-        return sorted(drawn)
-    # SQLite's own choice for a rowid without AUTOINCREMENT, taken under the write lock.
-    top = connection.scalar(sa.text(f"SELECT max(id) FROM {TABLE}")) or 0
-    return list(range(top + 1, top + 1 + count))
+        top = rows[0][2] or 0
+        ids = list(range(top + 1, top + 1 + count))
+    seq, last_hash = rows[0][0], rows[0][1]
+    return ((seq, last_hash) if seq is not None else (0, GENESIS)), ids
 
 
 def link(key: bytes, rows: list[dict[str, Any]], head: tuple[int, str], ids: list[int]) -> None:
@@ -153,7 +160,7 @@ class Anchor:
     def parse(cls, text: str) -> "Anchor":
         position, _, prefix = text.partition(":")
         prefix = prefix.lower()
-        if not position.isdigit() or len(prefix) < 8 or any(char not in "0123456789abcdef" for char in prefix):
+        if not position.isdigit() or len(prefix) < 8 or set(prefix) - set("0123456789abcdef"):
             raise ValueError(text)
         return cls(int(position), prefix)
 
@@ -181,7 +188,8 @@ def _positions(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
 
-def find_breaks(key: bytes, rows: Iterable[Mapping[str, Any]], anchors: Iterable[Anchor] = ()) -> Verification:
+def find_breaks(key: bytes, rows: Iterable[Mapping[str, Any]],
+                anchors: Iterable[Anchor] = ()) -> Verification:
     """Walk the rows in (chain_seq, id) order and say, in Chinese, every place where the chain breaks."""
     result = Verification()
     wanted = {anchor.seq: anchor for anchor in anchors}
@@ -204,7 +212,7 @@ def find_breaks(key: bytes, rows: Iterable[Mapping[str, Any]], anchors: Iterable
             missing = f"缺少序号 {_positions(expected, seq - 1)} 的 {seq - expected} 条事件——已被删除"
             where = f"事件 {row['id']} 之前" if prev is None else f"事件 {prev['id']} 与事件 {row['id']} 之间"
             result.problems.append(where + missing)
-        elif authentic and prev_authentic and row["chain_prev"] != (GENESIS if prev is None else prev["chain_hash"]):
+        elif authentic and prev_authentic and row["chain_prev"] != (prev["chain_hash"] if prev else GENESIS):
             earlier = "链首" if prev is None else f"前一条事件 {prev['id']}"
             result.problems.append(f"{_named(row)}：与{earlier}接不上——{earlier}被替换过")
         if seq in wanted:
@@ -219,8 +227,10 @@ def find_breaks(key: bytes, rows: Iterable[Mapping[str, Any]], anchors: Iterable
     return result
 
 
-def stored_rows(connection: Connection, table: sa.Table, batch_size: int = 10_000) -> Iterator[Mapping[str, Any]]:
+def stored_rows(connection: Connection, table: sa.Table,
+                batch_size: int = 10_000) -> Iterator[Mapping[str, Any]]:
     """Every row in chain order, streamed: a log of millions of events is read in flat memory."""
-    statement = sa.select(table).order_by(table.c.chain_seq, table.c.id).execution_options(yield_per=batch_size)
+    statement = (sa.select(table).order_by(table.c.chain_seq, table.c.id)
+                 .execution_options(yield_per=batch_size))
     for partition in connection.execute(statement).mappings().partitions():
         yield from partition

@@ -44,7 +44,8 @@ def verify_command(anchors: tuple[Anchor, ...]) -> None:
         if result.last is not None:
             last = result.last
             anchor = Anchor(last["chain_seq"], last["chain_hash"][:ANCHOR_HEX])
-            click.echo(f"链尾：事件 {last['id']}（序号 {last['chain_seq']}，{utc_instant(last['occurred_at']):%Y-%m-%d %H:%M:%S} UTC）。"
+            at = utc_instant(last["occurred_at"])
+            click.echo(f"链尾：事件 {last['id']}（序号 {last['chain_seq']}，{at:%Y-%m-%d %H:%M:%S} UTC）。"
                        "请在数据库之外记下这个锚点，以后核对时带上，可发现末尾的事件被删除：")
             click.echo(f"  registry audit verify --anchor {anchor}")
         return
