@@ -8,7 +8,7 @@ per-connection pragma another client would not set). PostgreSQL: a statement-lev
 
 Revision ID: 0007_audit_chain
 Revises: 0006
-Create Date: 2026-11-28 09:00:00
+Create Date: 2026-12-04 15:00:00
 
 """
 from alembic import op
