@@ -171,13 +171,23 @@ class Anchor:
 @dataclass
 class Verification:
     events: int = 0
-    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    problems: list[str] = field(default_factory=list)  # the first KEPT_PROBLEMS, in chain order
     unauthentic: int = 0
     last: Mapping[str, Any] | None = None
 
     @property
     def is_intact(self) -> bool:
-        return not self.problems
+        return self.problem_count == 0
+
+    def report(self, problem: str) -> None:
+        # A wrong key fails every one of millions of events: count them all, keep the first few.
+        self.problem_count += 1
+        if len(self.problems) < KEPT_PROBLEMS:
+            self.problems.append(problem)
+
+
+KEPT_PROBLEMS = 1000
 
 
 def _named(row: Mapping[str, Any]) -> str:
@@ -202,28 +212,30 @@ def find_breaks(key: bytes, rows: Iterable[Mapping[str, Any]],
         seq = row["chain_seq"]
         if not authentic:
             result.unauthentic += 1
-            result.problems.append(f"{_named(row)}：内容与摘要不符——写入后被改动，或是不知密钥者伪造插入的记录")
-        expected = 1 if prev is None else prev["chain_seq"] + 1
+            result.report(f"{_named(row)}：内容与摘要不符——写入后被改动，或是不知密钥者伪造插入的记录")
+        expected_seq = 1 if prev is None else prev["chain_seq"] + 1
+        expected_prev = GENESIS if prev is None else prev["chain_hash"]
         if prev is not None and seq == prev["chain_seq"]:
-            result.problems.append(f"{_named(row)}：序号与事件 {prev['id']} 重复——有记录被插入")
-        elif seq < expected:
-            result.problems.append(f"{_named(row)}：序号无效——有记录被插入")
-        elif seq > expected:
-            missing = f"缺少序号 {_positions(expected, seq - 1)} 的 {seq - expected} 条事件——已被删除"
+            result.report(f"{_named(row)}：序号与事件 {prev['id']} 重复——有记录被插入")
+        elif seq < expected_seq:
+            result.report(f"{_named(row)}：序号无效——有记录被插入")
+        elif seq > expected_seq:
+            missing = f"缺少序号 {_positions(expected_seq, seq - 1)} 的 {seq - expected_seq} 条事件——已被删除"
             where = f"事件 {row['id']} 之前" if prev is None else f"事件 {prev['id']} 与事件 {row['id']} 之间"
-            result.problems.append(where + missing)
-        elif authentic and prev_authentic and row["chain_prev"] != (prev["chain_hash"] if prev else GENESIS):
-            earlier = "链首" if prev is None else f"前一条事件 {prev['id']}"
-            result.problems.append(f"{_named(row)}：与{earlier}接不上——{earlier}被替换过")
+            result.report(where + missing)
+        elif authentic and prev_authentic and row["chain_prev"] != expected_prev:
+            earlier = "链首" if prev is None else f"前一条事件 {prev['id']} "
+            result.report(f"{_named(row)}：与{earlier}接不上——两条都是真的，但不相邻：其中一条是从别处换进来的")
         if seq in wanted:
             seen[seq] = row["chain_hash"]
         prev, prev_authentic = row, authentic
     result.last = prev
     for seq, anchor in sorted(wanted.items()):
         if seq not in seen:
-            result.problems.append(f"锚点序号 {seq}：日志中已没有这一序号——末尾的事件被删除")
+            result.report(f"锚点序号 {seq}：日志中已没有这一序号——末尾的事件被删除")
         elif not seen[seq].startswith(anchor.hash_prefix):
-            result.problems.append(f"锚点序号 {seq}：摘要不符（日志中为 {seen[seq][:16]}）——该事件或其之前的事件被替换")
+            result.report(f"锚点序号 {seq}：摘要不符（日志中为 {seen[seq][:16]}）"
+                          "——该事件或其之前的事件被替换")
     return result
 
 

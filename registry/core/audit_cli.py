@@ -51,10 +51,10 @@ def verify_command(anchors: tuple[Anchor, ...]) -> None:
         return
     for problem in result.problems[:SHOWN]:
         click.echo(problem)
-    if len(result.problems) > SHOWN:
-        click.echo(f"……另有 {len(result.problems) - SHOWN} 处问题未列出。")
+    if result.problem_count > SHOWN:
+        click.echo(f"……另有 {result.problem_count - SHOWN} 处问题未列出。")
     if result.events and result.unauthentic == result.events:
         click.echo("每一条事件的摘要都不符：多半是 REGISTRY_DATA_KEY 与写入日志时所用的不同（校验密钥由它派生），"
                    "请先确认密钥。")
-    click.echo(f"共 {len(result.problems)} 处问题（共检查 {result.events} 条事件），审计日志不完整。")
+    click.echo(f"共 {result.problem_count} 处问题（共检查 {result.events} 条事件），审计日志不完整。")
     sys.exit(1)

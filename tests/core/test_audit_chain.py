@@ -156,6 +156,22 @@ def test_a_forged_event_pushed_into_the_middle_breaks_every_renumbered_event(eve
     assert all(f"事件 {event_id}（序号" in result.output for event_id in events[3:])
 
 
+def test_a_genuine_event_out_of_place_is_named(events, runner):
+    """An event sealed with the right key but on another chain (say, from another copy) does not link."""
+    from registry.core.audit import chain_key
+    from registry.core.audit_chain import seal
+
+    replaced = dict(row(events[2]))
+    replaced |= {"chain_prev": "ab" * 32, "after": {"名称": "另一份副本"}}
+    replaced["chain_hash"] = seal(chain_key(), replaced)
+    tamper(f"DELETE FROM audit_events WHERE id = {events[2]}", sa.insert(audit_events).values(replaced))
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"事件 {events[2]}（序号 3）：与前一条事件 {events[1]} 接不上——两条都是真的，但不相邻" in result.output
+    assert f"事件 {events[3]}（序号 4）：与前一条事件 {events[2]} 接不上" in result.output
+    assert "共 2 处问题" in result.output
+
+
 def test_an_anchor_catches_the_newest_events_deleted(events, runner):
     intact = verify(runner)
     anchor = intact.output.split("--anchor ")[1].split()[0]
