@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from registry.accounts.models import Role
 from registry.certificates.cli import verify_qr_command
 from registry.core.audit import client_address, record_event
+from registry.core.audit_cli import audit_command
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import MAX_PERSONS, MAX_SEED
@@ -144,7 +145,7 @@ def worker_command(workers: int) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    worker_command, transfer_command, verify_qr_command, stats_command):
+                    worker_command, transfer_command, verify_qr_command, stats_command, audit_command):
         app.cli.add_command(command)
 
 

@@ -104,6 +104,13 @@ def test_every_write_went_through_the_audited_operations(two_hundred):
     assert actions[("demo_data", "generate_demo")] == 1
 
 
+def test_the_audit_log_of_a_generated_registry_verifies(two_hundred, runner):
+    """Thousands of events from the bulk paths, many to a flush, chained like any other."""
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"共 {count(AuditEvent)} 条事件" in result.output
+
+
 def test_the_same_seed_adds_nothing_and_more_persons_add_only_the_missing(app):
     generate(60, seed=3)
     before = table_counts()

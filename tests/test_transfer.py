@@ -17,7 +17,8 @@ from registry.reference.models import County, DivisionKind
 from registry.transfer import TransferError
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
-AUDIT_COLUMNS = ("id", "occurred_at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "after")
+AUDIT_COLUMNS = ("id", "occurred_at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "after",
+                 "chain_seq", "chain_prev", "chain_hash")
 
 
 def app_on(url: str, instance, monkeypatch):
@@ -228,4 +229,8 @@ def test_sqlite_installation_moves_to_postgresql(sqlite_source, postgres_target,
         db.session.commit()
         assert user.id == largest[User] + 1
         assert db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) == largest[AuditEvent] + 1
+        # SQLite's offset-less timestamps seal the same in PostgreSQL, and the new event continues the chain.
+        verified = target_app.test_cli_runner().invoke(args=["audit", "verify"])
+        events = row_counts(source_url)["audit_events"] + 1
+        assert verified.exit_code == 0 and f"共 {events} 条事件" in verified.output
         db.engine.dispose()

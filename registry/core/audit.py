@@ -1,12 +1,19 @@
-"""The append-only audit log (审计日志): every write, login and failed login leaves one row."""
+"""The append-only audit log (审计日志): every write, login and failed login leaves one row.
+
+Each row is sealed into a keyed hash chain as it is flushed (registry/core/audit_chain.py explains the
+design; docs/AUDIT.md the operations side). Database triggers refuse UPDATE, DELETE, SQLite's REPLACE and
+PostgreSQL's TRUNCATE (migrations 0001 and 0007).
+"""
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
+from registry.core import audit_chain
 from registry.core.db import db, utcnow
 
 # Set by the request (or CLI command) that acts; operations stay free of Flask's globals.
@@ -28,8 +35,16 @@ class AuditEvent(db.Model):
     entity_id: Mapped[str | None] = mapped_column(sa.String(40))
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Set at flush, under the chain lock (_seal_new_events): position, predecessor's hash, own hash.
+    chain_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    chain_prev: Mapped[str] = mapped_column(sa.String(64))
+    chain_hash: Mapped[str] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        # One event per position: were the chain lock ever bypassed, the second INSERT fails, never a fork.
+        sa.Index("ix_audit_events_chain_seq", "chain_seq", unique=True),
+    )
 
 
 def record_event(
@@ -74,3 +89,54 @@ def _refuse_audit_changes(session: Session, _context, _instances) -> None:
     for row in (*session.dirty, *session.deleted):
         if isinstance(row, AuditEvent):
             raise PermissionError("audit events are append-only")
+
+
+# The session.info key under which a flush keeps the events it is about to insert, unsealed.
+_UNSEALED = "audit_unsealed"
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_new_events(session: Session, _context, _instances) -> None:
+    pending = [row for row in session.new if isinstance(row, AuditEvent)]
+    pending.sort(key=lambda row: sa.inspect(row).insert_order)  # the order they were recorded in
+    session.info[_UNSEALED] = pending
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _seal_new_events(_mapper, connection, target: AuditEvent) -> None:
+    """Seal every event of this flush onto the end of the chain, just before their INSERT.
+
+    Not in before_flush: the chain lock is taken here, when the flush reaches audit_events, after it has
+    written the rows audit_events refers to (users); a transaction that already holds such a row and waits
+    for the chain lock never waits on one that holds the chain lock and wants the row. Every ORM path that
+    writes audit rows (record_event: requests, imports, bulk issue, the demo generator) passes here, with
+    one lock and one read of the head per flush however many events it carries. A Core INSERT into
+    audit_events would bypass it and fail on the NOT NULL chain columns.
+    """
+    pending = object_session(target).info.pop(_UNSEALED, [])
+    if target.chain_hash is None and target not in pending:
+        pending.append(target)  # added to the session by a listener after _collect_new_events ran
+    if not pending:
+        return  # sealed with the first event of this flush
+    audit_chain.lock_chain(connection)
+    fields = [_fields(row) for row in pending]
+    audit_chain.link(chain_key(), fields, *audit_chain.chain_tail(connection, len(pending)))
+    for row, values in zip(pending, fields):
+        for name in ("occurred_at", "id", "chain_seq", "chain_prev", "chain_hash"):
+            setattr(row, name, values[name])
+
+
+def _fields(row: AuditEvent) -> dict[str, Any]:
+    # The column default would be applied only in the INSERT, after sealing: stamp the time now, in UTC.
+    occurred_at = audit_chain.utc_instant(row.occurred_at or utcnow())
+    return {name: getattr(row, name) for name in audit_chain.FIELDS} | {"occurred_at": occurred_at}
+
+
+def chain_key() -> bytes:
+    return audit_chain.chain_key(current_app.config["DATA_KEY"])
+
+
+def verify_log(connection, anchors=()) -> audit_chain.Verification:
+    """Check the whole chain as stored; the caller reports (registry/core/audit_cli.py)."""
+    rows = audit_chain.stored_rows(connection, AuditEvent.__table__)
+    return audit_chain.find_breaks(chain_key(), rows, anchors)
