@@ -129,9 +129,26 @@ def serve_command(host: str, port: int, workers: int) -> None:
     run_gunicorn(current_app._get_current_object(), host, port, workers)
 
 
+@click.command("purge-files")
+@with_appcontext
+def purge_files_command() -> None:
+    """Delete import folders and batch certificate files past their retention period (run it daily)."""
+    from datetime import timedelta
+
+    from registry.certificates import batch_output
+    from registry.core import import_jobs
+
+    config = current_app.config
+    folders = import_jobs.purge_expired(timedelta(days=config["IMPORT_RETENTION_DAYS"]))
+    files = batch_output.purge_expired(timedelta(days=config["EXPORT_RETENTION_DAYS"]))
+    db.session.commit()
+    click.echo(f"已删除 {folders} 个导入任务文件夹（保留 {config['IMPORT_RETENTION_DAYS']} 天）、"
+               f"{files} 个批量证书文件（保留 {config['EXPORT_RETENTION_DAYS']} 天）。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    transfer_command, verify_qr_command, stats_command):
+                    transfer_command, verify_qr_command, stats_command, purge_files_command):
         app.cli.add_command(command)
 
 
