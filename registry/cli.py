@@ -2,7 +2,7 @@
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from registry.accounts.models import Role
@@ -12,6 +12,7 @@ from registry.core.audit_cli import audit_command
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import MAX_PERSONS, MAX_SEED
+from registry.housekeeping import purge_expired_files
 from registry.stats.cli import stats_command
 from registry.transfer import transfer_command
 
@@ -143,9 +144,22 @@ def worker_command(workers: int) -> None:
     run_worker(app, workers)
 
 
+@click.command("purge-files")
+@with_appcontext
+def purge_files_command() -> None:
+    """Delete import folders and batch certificate files past their retention period (the task worker does
+    it every night; this is the same, at once)."""
+    folders, files = purge_expired_files()
+    db.session.commit()
+    config = current_app.config
+    click.echo(f"已删除 {folders} 个导入任务文件夹（保留 {config['IMPORT_RETENTION_DAYS']} 天）、"
+               f"{files} 个批量证书文件（保留 {config['EXPORT_RETENTION_DAYS']} 天）。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    worker_command, transfer_command, verify_qr_command, stats_command, audit_command):
+                    worker_command, transfer_command, verify_qr_command, stats_command, audit_command,
+                    purge_files_command):
         app.cli.add_command(command)
 
 

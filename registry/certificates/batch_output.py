@@ -4,7 +4,9 @@ A large batch's file is written to instance/exports/<batch>-<key>.<format>, with
 while it is built. The key digests what the file holds (each certificate's id, status and issued hash, the
 public URL and the public key), so a revocation or a correction leads to a new file, while asking again for
 an unchanged batch serves the file already built. Every page is the certificate's own reprint, so a ZIP
-entry is byte for byte the single-certificate download.
+entry is byte for byte the single-certificate download. The files print full ID numbers: the folder and
+the files are owner-only, and `purge_expired` deletes them after the retention period (a file deleted is
+built again when asked for).
 """
 import hashlib
 import io
@@ -16,6 +18,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from registry.certificates import pdf, rendering
 from registry.certificates.models import Certificate, CertificateStatus
+from registry.core import private_files
 from registry.core.db import db
 from registry.core.tasks import background_task
 
@@ -115,9 +119,7 @@ def export_for(batch_id: int, certificates: Sequence[Certificate], fmt: str) -> 
 
 
 def exports_folder() -> Path:
-    folder = Path(current_app.config["INSTANCE_PATH"]) / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_files.private_folder(Path(current_app.config["INSTANCE_PATH"]) / "exports")
 
 
 def status_of(export: Export) -> dict:
@@ -148,7 +150,7 @@ def claim(export: Export, total: int) -> bool:
         return False
     export.progress_path.unlink(missing_ok=True)
     try:
-        with export.progress_path.open("x") as handle:
+        with private_files.open_private(export.progress_path, exclusive=True) as handle:
             json.dump({"done": 0, "total": total}, handle)
     except FileExistsError:
         return False
@@ -156,9 +158,7 @@ def claim(export: Export, total: int) -> bool:
 
 
 def write_progress(export: Export, **progress) -> None:
-    temporary = export.folder / f"{export.progress_path.name}.{uuid.uuid4().hex}.tmp"
-    temporary.write_text(json.dumps(progress, ensure_ascii=False))
-    temporary.replace(export.progress_path)
+    private_files.write_private(export.progress_path, json.dumps(progress, ensure_ascii=False))
 
 
 def build(export: Export) -> None:
@@ -172,7 +172,7 @@ def build(export: Export) -> None:
             if done % PROGRESS_EVERY == 0 or done == total:
                 write_progress(export, done=done, total=total)
 
-        with part.open("wb") as target:
+        with private_files.open_private(part, "wb") as target:
             WRITERS[export.fmt](certificates, target, progress)
         os.replace(part, export.path)
         export.progress_path.unlink(missing_ok=True)
@@ -188,6 +188,22 @@ def _remove_older_files(export: Export) -> None:
     for path in export.folder.glob(f"{export.batch_id}-*.{export.fmt}"):
         if path != export.path:
             path.unlink(missing_ok=True)
+
+
+def purge_expired(retention: timedelta, now: datetime | None = None) -> int:
+    """Delete every file in the exports folder last written more than `retention` ago; how many went.
+
+    A batch file is only a copy, built again on the next request; a progress file that old was left by a
+    build that died.
+    """
+    cutoff = (now or datetime.now(UTC)) - retention
+    folder = exports_folder()
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and private_files.modified_at(path) < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def give_up(batch_id: int, fmt: str, key: str, reason: str) -> None:

@@ -81,6 +81,9 @@ def load_config() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)) + 64 * 1024,
         "IMPORT_MAX_BYTES": int(os.environ.get("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "IMPORT_MAX_ROWS": int(os.environ.get("REGISTRY_IMPORT_MAX_ROWS", 200_000)),
+        # Days that files with personal data stay in instance/: `registry purge-files` deletes older ones.
+        "IMPORT_RETENTION_DAYS": int(os.environ.get("REGISTRY_IMPORT_RETENTION_DAYS", 7)),
+        "EXPORT_RETENTION_DAYS": int(os.environ.get("REGISTRY_EXPORT_RETENTION_DAYS", 7)),
         "PER_PAGE": 25,
         # Batches with more certificates than this get their PDF/ZIP built by the task worker, with a progress page.
         "BATCH_OUTPUT_INLINE_LIMIT": int(os.environ.get("REGISTRY_BATCH_OUTPUT_INLINE_LIMIT", 200)),

@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from registry.core import private_files
 from registry.core.spreadsheets import Column, Sheet
 
 CHUNK_SIZE = 1000
@@ -89,7 +90,7 @@ class OutcomeLog:
         self.path = path
         self.counts: Counter[str] = Counter()
         self.first_errors: list[RowOutcome] = []
-        self._handle = path.open("w", encoding="utf-8")
+        self._handle = private_files.open_private(path, "w", encoding="utf-8")
 
     def add(self, outcome: RowOutcome) -> None:
         self.counts[outcome.outcome.value] += 1

@@ -16,6 +16,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from registry.core import xlsx_safety
+
 EMPTY = "文件为空"
 NOT_A_SPREADSHEET = "文件不是 Excel (.xlsx) 或 CSV 表格"
 OLD_XLS = "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV"
@@ -34,6 +36,10 @@ _DECODE_CHUNK = 256 * 1024
 _HEADER_SEARCH_ROWS = 10
 _HEADER_NOISE = re.compile(r"[\s\u200b\ufeff]+")
 _REQUIRED_MARK = re.compile(r"^[*＊]+|([*＊]|[（(]必填[)）])+$")
+
+# Beyond max_rows data rows, a sheet may hold this many more (titles, the header, blank rows): every row is
+# counted as it streams, blank or not, so that a file of nothing but blank rows cannot keep a reader busy.
+BLANK_ROW_ALLOWANCE = 1_000
 
 RawRows = Generator[tuple[int, Sequence[object]], None, None]
 RowReader = Callable[[int], RawRows]  # first row number → (row number, cells) from there to the end
@@ -94,14 +100,22 @@ def open_sheet(data: bytes | BinaryIO, filename: str, columns: list[Column],
                max_bytes: int = 20 * 1024 * 1024, max_rows: int = 200_000) -> Sheet:
     """Open an upload, telling .xlsx from CSV by content, and locate the expected columns in its header.
 
-    Raises SpreadsheetError for an empty ("文件为空"), oversized, unreadable or non-spreadsheet file and
-    for a header lacking required columns or repeating one. The header is the first non-blank row naming
+    Raises SpreadsheetError for an empty ("文件为空"), oversized, unreadable or non-spreadsheet file, for a
+    header lacking required columns or repeating one, for more than max_rows + BLANK_ROW_ALLOWANCE rows
+    counting blank ones (here or while reading), and for an .xlsx that would unpack to more than openpyxl
+    can read in little memory (registry.core.xlsx_safety). The header is the first non-blank row naming
     a known column. The filename is only kept for the record: an extension proves nothing about content.
     """
     raw = _read_upload(data, max_bytes)
     if not raw or raw.isspace():
         raise SpreadsheetError(EMPTY)
-    read, line_count = _xlsx_reader(raw) if raw.startswith(_XLSX_MAGIC) else _csv_reader(raw)
+    row_cap = max_rows + BLANK_ROW_ALLOWANCE
+    too_many_rows = f"行数过多：表格超过 {row_cap} 行（空行也计算在内；数据行最多 {max_rows} 行）"
+    if raw.startswith(_XLSX_MAGIC):
+        read, line_count = _xlsx_reader(raw, row_cap, too_many_rows)
+    else:
+        read, line_count = _csv_reader(raw)
+    read = _row_capped(read, row_cap, too_many_rows)
     header_number, positions = _find_header(read(1), columns)
     total_rows = None if line_count is None else max(line_count - header_number, 0)
     # A formatted-but-empty column makes Excel claim a million rows: no use as a progress total.
@@ -126,9 +140,31 @@ def _read_upload(data: bytes | BinaryIO, max_bytes: int) -> bytes:
     return raw
 
 
-def _xlsx_reader(raw: bytes) -> tuple[RowReader, int | None]:
+def _row_capped(read: RowReader, row_cap: int, message: str) -> RowReader:
+    """Stop at the row cap counting every row as it streams, blank or absent ones too (a row number past
+    the cap means openpyxl was about to hand out every empty row above it)."""
+    def capped(first_row: int) -> RawRows:
+        rows = read(first_row)
+        try:
+            for number, cells in rows:
+                if number > row_cap:
+                    raise SpreadsheetError(message)
+                yield number, cells
+        finally:
+            rows.close()
+
+    return capped
+
+
+def _xlsx_reader(raw: bytes, row_cap: int, too_many_rows: str) -> tuple[RowReader, int | None]:
+    try:
+        xlsx_safety.check_workbook(io.BytesIO(raw), xlsx_safety.Limits(row_cap, too_many_rows))
+    except xlsx_safety.UnsafeWorkbook as unsafe:
+        raise SpreadsheetError(unsafe.message) from None
     try:
         worksheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).worksheets[0]
+    except MemoryError:
+        raise
     except Exception as error:  # openpyxl fails on a foreign or damaged zip with many exception types
         raise SpreadsheetError(NOT_A_SPREADSHEET) from error
     # Some generators write a <dimension> of just "A1"; without a reset openpyxl would stop reading there.
@@ -141,6 +177,8 @@ def _xlsx_reader(raw: bytes) -> tuple[RowReader, int | None]:
             cells_by_row = worksheet.iter_rows(min_row=first_row, values_only=True)
             for number, cells in enumerate(cells_by_row, first_row):
                 yield number, cells
+        except MemoryError:
+            raise
         except Exception as error:  # a damaged sheet part surfaces only while parsing
             raise SpreadsheetError(f"Excel 文件已损坏，读到第 {number + 1} 行时出错") from error
 

@@ -57,6 +57,10 @@ class Task:
         """Do the work here and now, in the caller's transaction (benchmarks and tests of the work itself)."""
         self.work(*args)
 
+    def is_claimed(self, *args: int | str) -> bool:
+        """Whether this work is queued or running (its claim exists)."""
+        return Claim.of(self.name, args).path.exists()
+
     def enqueue(self, *args: int | str) -> bool:
         """Queue the work unless the same work is already queued or running; True when it was queued now."""
         if not Claim.of(self.name, args).create():
@@ -228,10 +232,30 @@ def recover_orphans() -> int:
     return recovered
 
 
-@huey.periodic_task(crontab(minute="*"), name="registry.recover")
+def periodic(schedule: crontab, name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Run `work()` on the schedule in the task worker, in an app context and a transaction of its own."""
+
+    def register(work: Callable[[], None]) -> Callable[[], None]:
+        @huey.periodic_task(schedule, name=name)
+        def run() -> None:
+            with _app_context():
+                try:
+                    work()
+                    db.session.commit()
+                except Exception:
+                    log.exception("periodic task %s failed", name)
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+        return work
+
+    return register
+
+
+@periodic(crontab(minute="*"), name="registry.recover")
 def _recover_every_minute() -> None:
-    with _app_context():
-        recover_orphans()
+    recover_orphans()
 
 
 @huey.on_startup()

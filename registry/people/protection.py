@@ -1,4 +1,4 @@
-"""Encryption at rest and keyed look-up hashes for document numbers (PIPL Art. 28, 51)."""
+"""Encryption at rest (document numbers, uploaded files) and keyed look-up hashes (PIPL Art. 28, 51)."""
 
 import base64
 import binascii
@@ -15,6 +15,9 @@ _DATA_KEY_BYTES = 32
 # about the encryption key, and the other way round.
 _ENCRYPTION_INFO = b"registry.people.document-number.encryption.v1"
 _LOOKUP_INFO = b"registry.people.document-number.lookup.v1"
+# Files (uploaded rosters and results, full of ID numbers) get a key of their own: a file's token can never
+# be passed off as a document number's, nor the other way round.
+_FILE_INFO = b"registry.files.encryption.v1"
 
 
 def generate_data_key() -> str:
@@ -44,6 +47,7 @@ class DocumentProtector:
         fernet_key = base64.urlsafe_b64encode(_derive(master, _ENCRYPTION_INFO))
         # MultiFernet so that a key rotation can later prepend a new key and still read old tokens.
         self._fernet = MultiFernet([Fernet(fernet_key)])
+        self._file_fernet = MultiFernet([Fernet(base64.urlsafe_b64encode(_derive(master, _FILE_INFO)))])
         self._lookup_key = _derive(master, _LOOKUP_INFO)
 
     def encrypt(self, number: str) -> str:
@@ -51,6 +55,13 @@ class DocumentProtector:
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+
+    def encrypt_file(self, data: bytes) -> bytes:
+        return self._file_fernet.encrypt(data)
+
+    def decrypt_file(self, token: bytes) -> bytes:
+        """The file's bytes; cryptography.fernet.InvalidToken if it was encrypted under another data key."""
+        return self._file_fernet.decrypt(token)
 
     def lookup_hash(self, document_type: str, number: str) -> str:
         # The type is part of the message so equal numbers of different document kinds never collide.

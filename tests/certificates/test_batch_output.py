@@ -4,6 +4,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import time
 import zipfile
@@ -136,6 +137,25 @@ def test_a_progress_file_left_by_a_dead_worker_is_taken_over(issued_batch):
     os.utime(export.progress_path, (long_ago, long_ago))
     assert batch_output.status_of(export) == {"state": "absent"}
     assert batch_output.claim(export, 1)
+
+
+def test_batch_files_are_owner_only_and_purged_after_the_retention_period(issued_batch, runner):
+    # They print full ID numbers.
+    old_batch, new_batch = issued_batch(passed=1), issued_batch(passed=1)
+    old, new = export_of(old_batch), export_of(new_batch, "zip")
+    for export in (old, new):
+        batch_output.claim(export, 1)
+        batch_output.build(export)
+    assert stat.S_IMODE(old.folder.stat().st_mode) == 0o700
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in old.folder.iterdir()} == {
+        old.path.name: 0o600, new.path.name: 0o600}
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old.path, (eight_days_ago, eight_days_ago))
+    result = runner.invoke(args=["purge-files"])
+    assert result.exit_code == 0, result.output
+    assert "1 个批量证书文件（保留 7 天）" in result.output
+    assert not old.path.exists() and new.path.exists()
+    assert batch_output.status_of(old) == {"state": "absent"}, "a purged file is built again when asked"
 
 
 def test_the_build_is_queued_for_the_task_worker(issued_batch, task_queue):

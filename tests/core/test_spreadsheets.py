@@ -1,6 +1,7 @@
 """Reading uploads as .xlsx or CSV, parsing dates, writing templates and exports — all on in-memory files."""
 import io
 import os
+import random
 import struct
 import tracemalloc
 import zipfile
@@ -371,3 +372,199 @@ def test_a_damaged_sheet_is_a_spreadsheet_error():
 def test_an_overlong_csv_field_is_a_spreadsheet_error():
     data = csv_bytes([HEADER, ROWS[0], ["1", "x" * 200_000]])
     assert error_of(data) == "CSV 文件第 3 行格式有误，请用 Excel 打开后重新保存"
+
+
+# Bombs: files that unpack to far more than they weigh. Each is streamed into zipfile piece by piece, so the
+# test never holds one whole; reading one back may only cost what refusing it needs.
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+PACKAGE_PARTS = {
+    "[Content_Types].xml":
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        '</Types>',
+    "_rels/.rels":
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="xl/workbook.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+        '</Relationships>',
+    "xl/workbook.xml":
+        f'<workbook xmlns="{MAIN_NS}" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="花名册" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels":
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
+        '<Relationship Id="rId2" Target="sharedStrings.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+        '</Relationships>',
+}
+# The header row's cells are the first three shared strings.
+HEADER_ROW = '<row r="1">' + "".join(f'<c r="{column}1" t="s"><v>{index}</v></c>'
+                                     for index, column in enumerate("ABC")) + "</row>"
+
+
+def repeated(piece: str, count: int):
+    """`piece` count times, in blocks of about 1 MB."""
+    data = piece.encode()
+    per_block = max(2**20 // len(data), 1)
+    for start in range(0, count, per_block):
+        yield data * min(per_block, count - start)
+
+
+def numbered(template: str, count: int, start: int = 1):
+    """template.format(n) for n from start, in blocks of about 1 MB: content that does not compress away."""
+    per_block = max(2**20 // len(template.format(start + count)), 1)
+    for first in range(start, start + count, per_block):
+        last = min(first + per_block, start + count)
+        yield "".join(template.format(n) for n in range(first, last)).encode()
+
+
+def stream_part(archive: zipfile.ZipFile, name: str, pieces, compress_type=zipfile.ZIP_DEFLATED) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2025, 3, 5, 0, 0, 0))
+    info.compress_type = compress_type
+    with archive.open(info, "w") as part:
+        for piece in pieces:
+            part.write(piece.encode() if isinstance(piece, str) else piece)
+
+
+def crafted_xlsx(sheet_data=(), strings=(), dimension: str = "A1:C1", before_rows: str = "",
+                 compress_type=zipfile.ZIP_DEFLATED) -> bytes:
+    """A workbook of HEADER and whatever `sheet_data` and `strings` stream after it, written the way an
+    attacker would: with zipfile, part by part, every part of it well-formed."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in PACKAGE_PARTS.items():
+            archive.writestr(name, xml)
+        stream_part(archive, "xl/sharedStrings.xml", [
+            f'<sst xmlns="{MAIN_NS}">', *(f"<si><t>{text}</t></si>" for text in HEADER), *strings, "</sst>"])
+        stream_part(archive, "xl/worksheets/sheet1.xml", [
+            f'<worksheet xmlns="{MAIN_NS}">{before_rows}<dimension ref="{dimension}"/><sheetData>',
+            HEADER_ROW, *sheet_data, "</sheetData></worksheet>"], compress_type)
+    return buffer.getvalue()
+
+
+def refusal_and_peak(data: bytes, **limits) -> tuple[str, int]:
+    """The message open_sheet and the row reader refuse `data` with, and the peak of memory that took."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpreadsheetError) as caught:
+            list(open_sheet(data, "bomb.xlsx", COLUMNS, **limits).rows())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return caught.value.message, peak
+
+
+PEAK_LIMIT = 50 * 2**20
+
+
+def test_a_shared_strings_bomb_is_refused_from_the_zip_directory():
+    # Issue 19: 876 KB holding 360 MB of shared strings took a worker to 3.2 GB. This one: 0.2 MB → 80 MB.
+    filler = "<si><t>填充</t></si>"
+    data = crafted_xlsx(strings=repeated(filler, 80 * 2**20 // len(filler.encode())))
+    assert len(data) < 400_000
+    message, peak = refusal_and_peak(data)
+    assert message == "Excel 文件解压后过大：xl/sharedStrings.xml 解压后 80 MB，上限 64 MB"
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_an_empty_rows_bomb_is_refused_from_the_zip_directory():
+    # Issue 19: 1.5 MB holding 180 million empty rows reached 5.7 GB. This one: 5 million rows in 45 KB.
+    data = crafted_xlsx(sheet_data=repeated("<row/>", 5_000_000))
+    assert len(data) < 100_000
+    message, peak = refusal_and_peak(data)
+    assert message.startswith("Excel 文件压缩比异常：xl/worksheets/sheet1.xml 解压后是压缩时的 ")
+    assert message.endswith("倍（上限 100 倍），疑似恶意构造的文件，已拒绝读取")
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_rows_are_counted_as_they_stream_blank_ones_too_whatever_the_dimension_says():
+    # Numbered rows compress like real ones: the zip directory lets them through. The <dimension> says 1 row.
+    data = crafted_xlsx(sheet_data=numbered('<row r="{}"/>', 1_000_000, start=2))
+    message, peak = refusal_and_peak(data)
+    assert message == "行数过多：表格超过 201000 行（空行也计算在内；数据行最多 200000 行）"
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_rows_the_file_skips_count_too():
+    # One cell far down: openpyxl hands out every row above it as empty, though none of them is in the file.
+    far = '<row r="300000"><c r="A300000" t="inlineStr"><is><t>410221199001011234</t></is></c></row>'
+    message, peak = refusal_and_peak(crafted_xlsx(sheet_data=[far]))
+    assert message == "行数过多：表格超过 201000 行（空行也计算在内；数据行最多 200000 行）"
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_blank_rows_count_in_csv_too():
+    a_few_blank = csv_bytes([HEADER, *[[] for _ in range(20)], ROWS[0]])
+    assert read_all(a_few_blank, max_rows=5) == [(22, EXPECTED[0][1])]
+    many_blank = csv_bytes([HEADER, *[[] for _ in range(1010)], ROWS[0]])
+    assert error_of(many_blank, max_rows=5) == "行数过多：表格超过 1005 行（空行也计算在内；数据行最多 5 行）"
+
+
+def test_shared_strings_are_counted_before_openpyxl_loads_them():
+    data = crafted_xlsx(strings=numbered("<si><t>学员{}</t></si>", 12_000))
+    message, peak = refusal_and_peak(data, max_rows=1_000)
+    assert message == "Excel 文件中的文本过多：共享字符串超过 10000 项（表格每行最多 5 项）"
+    assert peak < PEAK_LIMIT, peak
+
+
+@pytest.mark.parametrize(("sheet_data", "before_rows", "message"), [
+    # One row of 150,000 cells: openpyxl builds all of a row before handing it out.
+    (lambda: ['<row r="2">', *numbered('<c t="inlineStr"><is><t>{}</t></is></c>', 150_000), "</row>"], "",
+     "Excel 文件中有一行内容超过 1 MB（xl/worksheets/sheet1.xml），疑似恶意构造的文件，已拒绝读取"),
+    # Elements between the rows are never freed while the sheet is read.
+    (lambda: numbered('<x n="{}"/>', 300_000), "",
+     "Excel 文件结构异常（xl/worksheets/sheet1.xml：行以外的元素超过 250000 个），疑似恶意构造的文件，已拒绝读取"),
+    (lambda: repeated("<x>", 10_000), "",
+     "Excel 文件结构异常（xl/worksheets/sheet1.xml：元素嵌套超过 64 层），疑似恶意构造的文件，已拒绝读取"),
+    (lambda: [], '<x a="' + random.Random(19).randbytes(2**20).hex() + '"/>',  # 2 MB that do not compress
+     "Excel 文件结构异常（xl/worksheets/sheet1.xml：单个标签超过 1 MB），疑似恶意构造的文件，已拒绝读取"),
+], ids=["wide row", "junk elements", "deep nesting", "huge tag"])
+def test_structures_openpyxl_would_hold_whole_are_refused(sheet_data, before_rows, message):
+    refused, peak = refusal_and_peak(crafted_xlsx(sheet_data=sheet_data(), before_rows=before_rows))
+    assert refused == message
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_a_document_type_declaration_is_refused():
+    # Entities are how XML multiplies text (the "billion laughs"); no part of a real workbook declares any.
+    data = xlsx_bytes([HEADER, *ROWS])
+    data = rewrite_sheet_xml(data, lambda xml: xml.replace(
+        b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">]><worksheet', 1))
+    assert error_of(data, "a.xlsx") == \
+        "Excel 文件结构异常（xl/worksheets/sheet1.xml：含有 DOCTYPE 声明），疑似恶意构造的文件，已拒绝读取"
+
+
+def test_a_compression_other_than_deflate_is_refused():
+    # zipfile unpacks a bzip2 part in whole slices, not in bounded pieces as it does deflate.
+    data = crafted_xlsx(sheet_data=numbered('<row r="{0}"><c r="A{0}"><v>{0}</v></c></row>', 50, start=2),
+                        compress_type=zipfile.ZIP_BZIP2)
+    assert error_of(data, "a.xlsx") == \
+        "Excel 文件的压缩方式不受支持（xl/worksheets/sheet1.xml），请在 Excel 中另存为 .xlsx 后重新上传"
+
+
+def test_a_zip_directory_that_understates_a_part_cannot_make_it_unpack_further():
+    # The checks trust the sizes in the zip directory: zipfile stops unpacking a part at the size stated.
+    data = crafted_xlsx(sheet_data=numbered('<row r="{0}"><c r="A{0}"><v>{0}</v></c></row>', 10_000, start=2))
+    entry = data.rindex(b"PK\x01\x02")  # the last directory entry: the sheet's
+    assert data[entry + 46:].startswith(b"xl/worksheets/sheet1.xml")
+    data = data[:entry + 24] + struct.pack("<I", 1024) + data[entry + 28:]  # its unpacked size
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size == 1024
+    message, peak = refusal_and_peak(data)
+    assert message == "Excel 文件已损坏（xl/worksheets/sheet1.xml），请在 Excel 中打开后重新保存"
+    assert peak < PEAK_LIMIT, peak
+
+
+def test_a_large_real_workbook_is_not_mistaken_for_a_bomb():
+    rows = [[f"4102211990{i:08d}", f"学员{i}", "2025-03-05"] for i in range(20_000)]
+    data = xlsx_bytes([HEADER, *rows])
+    assert len(read_all(data, "a.xlsx")) == 20_000

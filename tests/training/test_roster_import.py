@@ -3,7 +3,9 @@ import codecs
 import io
 import re
 import time
+import zipfile
 from datetime import date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -191,6 +193,59 @@ def test_too_large_a_file_is_refused_naming_the_limit(app, client, upload):
     app.config["IMPORT_MAX_BYTES"] = 1024
     job = upload(csv_bytes(roster_rows(60)))
     assert job.status is JobStatus.FAILED and "文件过大" in job.message and "上限" in job.message
+
+
+def with_empty_rows(data: bytes, count: int) -> bytes:
+    """The workbook with `count` empty rows after its own, streamed in: the shape of issue 19's 1.5 MB file
+    that held 180 million of them."""
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename != "xl/worksheets/sheet1.xml":
+                archive.writestr(item, content)
+                continue
+            head, tail = content.split(b"</sheetData>")
+            with archive.open(item.filename, "w") as part:
+                part.write(head)
+                for _ in range(count // 100_000):
+                    part.write(b"<row/>" * 100_000)
+                part.write(b"</sheetData>" + tail)
+    return target.getvalue()
+
+
+def test_an_xlsx_bomb_fails_the_job_naming_the_limit_it_broke(client, upload):
+    job = upload(with_empty_rows(xlsx_bytes(roster_rows(2)), 5_000_000), filename="roster.xlsx")
+    assert job.status is JobStatus.FAILED
+    assert job.message.startswith("Excel 文件压缩比异常：xl/worksheets/sheet1.xml 解压后是压缩时的 ")
+    assert "疑似恶意构造的文件，已拒绝读取" in report(client, job)
+    assert count(Person) == 0
+
+
+def test_blank_rows_count_towards_the_row_limit(app, upload):
+    app.config["IMPORT_MAX_ROWS"] = 10
+    job = upload(csv_bytes([*roster_rows(1), *[[""] * 8 for _ in range(1_010)], *roster_rows(1, start=2)]))
+    assert job.status is JobStatus.FAILED
+    assert job.message == "行数过多：表格超过 1010 行（空行也计算在内；数据行最多 10 行）"
+
+
+def test_the_files_kept_for_a_job_hold_no_full_id_number(app, client, upload, make_person):
+    make_person(name="老学员")  # resident_id(1) is registered under another name: an error row naming it
+    rows = roster_rows(3)
+    rows[0][2] = "学员1"
+    job = upload(csv_bytes(rows))
+    assert job.counts == {"error": 1, "new": 2}
+
+    def stored() -> bytes:
+        folder = Path(app.config["INSTANCE_PATH"]) / "imports" / str(job.id)
+        return b"".join(path.read_bytes() for path in folder.iterdir())
+
+    for number in (resident_id(1), resident_id(2), resident_id(3)):
+        assert number.encode() not in stored()
+    commit(client, job, skip_errors=True)
+    assert not (Path(app.config["INSTANCE_PATH"]) / "imports" / str(job.id) / "upload").exists()
+    assert "学*2" in report(client, job)
+    assert all(number.encode() not in stored() for number in (resident_id(1), resident_id(2), resident_id(3)))
 
 
 def test_commit_with_errors_needs_explicit_skipping(client, upload):
