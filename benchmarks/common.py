@@ -138,7 +138,7 @@ def fresh_app(backend: Backend, workdir: Path, label: str) -> Iterator:
                       REGISTRY_SECRET_KEY="benchmark-secret-key", REGISTRY_DATA_KEY=DATA_KEY)
     # Keys the run does not set are generated into the throw-away instance folder; no need to warn about it.
     logging.getLogger("registry.core.config").setLevel(logging.ERROR)
-    app = create_app({"IMPORTS_INLINE": True})
+    app = create_app({"TASKS_IMMEDIATE": True})
     with app.app_context():
         _migrate_and_seed()
         try:

@@ -1,7 +1,7 @@
 """Roster import (学员名单导入): the whole upload → dry run → commit path beside Core executemany of its rows.
 
 "Ours" is what a user triggers: an import job for a class, its dry run (`check_job`) and its commit
-(`commit_job`), run through `import_jobs.start` as the upload and commit views run them. "Raw" inserts the
+(`commit_job`), enqueued as the upload and commit views enqueue them (run at once: immediate mode). "Raw" inserts the
 very rows the import stored — ciphertexts, hashes and masked numbers copied out of the first database —
 into a fresh database of the same kind with `conn.execute(table.insert(), batch)`, 1,000 rows a batch, in
 one transaction. Encrypting and hashing ID numbers is the import's own work, so it counts against us.
@@ -118,14 +118,14 @@ def import_roster(user, training_class, data: bytes, filename: str, count: int) 
         if job.status is not status or job.counts != {"new": count}:
             raise BenchmarkFailed(f"{filename}: {job.status} {job.counts} {job.message}")
 
-    _, check, check_cpu = clocked(lambda: import_jobs.start(job_id, import_jobs.check_job))
+    _, check, check_cpu = clocked(lambda: import_jobs.check_job.enqueue(job_id))
     outcome(JobStatus.CHECKED)
 
     def commit() -> None:
         if not import_jobs.claim_for_commit(job_id, skip_errors=False):
             raise BenchmarkFailed(f"{filename}: the checked job could not be claimed for commit")
         db.session.commit()
-        import_jobs.start(job_id, import_jobs.commit_job)
+        import_jobs.commit_job.enqueue(job_id)
 
     _, commit_seconds, commit_cpu = clocked(commit)
     outcome(JobStatus.COMMITTED)

@@ -13,6 +13,7 @@ from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
 from registry.core.db import db
 from registry.core.ratelimit import init_limiter
+from registry.core.tasks import init_tasks
 
 csrf = CSRFProtect()
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.request_loader(user_from_token)
     init_limiter(app)
+    init_tasks(app)
     _register_protection(app)
     _register_blueprints(app)
     _register_request_hooks(app)

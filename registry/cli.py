@@ -2,7 +2,7 @@
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from registry.accounts.cli import disable_user_command, reset_password_command
@@ -118,21 +118,34 @@ def create_user_command(username: str, role: str, county_code: str | None, organ
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="REGISTRY_HOST")
 @click.option("--port", default=5000, type=int, show_default=True, envvar="PORT")
-@click.option("--workers", default=2, type=int, show_default=True)
-@with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn, a production-grade WSGI server."""
-    from registry.server import run_gunicorn
+@click.option("--workers", default=2, type=int, show_default=True, help="Web worker processes.")
+@click.option("--task-worker/--no-task-worker", default=True, show_default=True,
+              help="Also run the background task worker (registry worker) beside the web workers.")
+def serve_command(host: str, port: int, workers: int, task_worker: bool) -> None:
+    """Serve the app with gunicorn (registry/gunicorn_config.py); each web worker builds its own app."""
+    from registry.server import exec_gunicorn
 
     click.echo(f"开封市职业技能证书登记系统：http://{host}:{port}/")
-    run_gunicorn(current_app._get_current_object(), host, port, workers)
+    exec_gunicorn(host, port, workers, task_worker)
+
+
+@click.command("worker")
+@click.option("--workers", default=1, type=int, show_default=True, help="Tasks run at the same time.")
+def worker_command(workers: int) -> None:
+    """Run the background tasks (imports, batch files) from the queue; a task process that dies is restarted
+    and its task run again."""
+    from registry.core.tasks import run_worker
+
+    app = _create_app()
+    click.echo(f"后台任务进程：队列 {app.config['TASK_QUEUE_URL']}，{workers} 个任务进程。")
+    run_worker(app, workers)
 
 
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    transfer_command, verify_qr_command, stats_command,
+                    worker_command, transfer_command, verify_qr_command, stats_command,
                     disable_user_command, reset_password_command):
         app.cli.add_command(command)
 
@@ -145,6 +158,9 @@ def _create_app() -> Flask:
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
                  help="开封市职业技能证书登记系统 — registry commands.")
+# Found without loading the app: the server and the task worker build their own, in their own processes.
+cli.add_command(serve_command)
+cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -1,25 +1,22 @@
-"""Running the app under gunicorn from the `registry serve` command."""
-from flask import Flask
-from gunicorn.app.base import BaseApplication
+"""`registry serve`: hand the process over to gunicorn, configured by registry/gunicorn_config.py."""
+import os
+import socket
+import sys
+from typing import NoReturn
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, app: Flask, options: dict):
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.application
+def served_url(host: str, port: int) -> str:
+    """The address a visitor uses: a wildcard bind is reached through the machine's name."""
+    name = socket.getfqdn() if host in WILDCARD_HOSTS else host
+    return f"http://{name}:{port}"
 
 
-def run_gunicorn(app: Flask, host: str, port: int, workers: int) -> None:
-    # The engine must not be shared across forked workers: each worker opens its own connections.
-    from registry.core.db import db
-
-    db.engine.dispose()
-    _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-", "timeout": 120}).run()
+def exec_gunicorn(host: str, port: int, workers: int, task_worker: bool) -> NoReturn:
+    """Replace this process with gunicorn: nothing of this command (no app, no context) reaches a worker."""
+    os.environ.update(REGISTRY_HOST=host, PORT=str(port), REGISTRY_WEB_WORKERS=str(workers),
+                      REGISTRY_SERVED_URL=served_url(host, port),
+                      REGISTRY_SERVE_TASK_WORKER="1" if task_worker else "0")
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", "python:registry.gunicorn_config"])

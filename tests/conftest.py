@@ -1,4 +1,5 @@
 """Fixtures: a fresh app and database per test, on SQLite by default or on REGISTRY_TEST_DATABASE_URL."""
+import contextlib
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ def _app_for(database_url: str, instance: Path, **config):
     )
     # A cheap password hash keeps the role × route matrix fast; test_password_is_stored_hashed checks scrypt.
     return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                       "IMPORTS_INLINE": True, **config})
+                       "TASKS_IMMEDIATE": True, **config})
 
 
 def _migrate_and_seed(app) -> None:
@@ -91,6 +92,76 @@ def _reset_postgres(app) -> None:
     db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     seed_reference_data()
     db.session.commit()
+
+
+# --- the app as users run it (tests/serving.py) ---
+@pytest.fixture
+def served_app(app, database_url, tmp_path):
+    """This test's database served by `registry serve` (two web workers and the task worker), as `make run`
+    serves it; the test builds its data in-process with the factories first, and shares the instance folder."""
+    from tests.serving import registry_environment, serve
+
+    db.session.commit()
+    served = serve(registry_environment(database_url, tmp_path, TEST_DATA_KEY,
+                                        REGISTRY_TASK_HEALTH_CHECK_SECONDS="1"), tmp_path / "serve.log")
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory):
+    """A fresh registry made exactly as `make run` makes it (init-db, seed --demo, serve), for one module."""
+    from tests.serving import registry_environment, run_command, serve
+
+    instance = tmp_path_factory.mktemp("served")
+    with _scratch_database(instance) as url:
+        environment = registry_environment(url, instance, TEST_DATA_KEY)
+        run_command(environment, "init-db")
+        run_command(environment, "seed", "--demo")
+        served = serve(environment, instance / "serve.log")
+        yield served
+        served.stop()
+
+
+@contextlib.contextmanager
+def _scratch_database(instance: Path):
+    """A database of its own: an SQLite file, or a PostgreSQL database beside the test database."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{instance / 'registry.sqlite3'}"
+        return
+    name = f"registry_served_{os.getpid()}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def task_queue(app):
+    """Background work queued as the web queues it, with the test as the worker: nothing runs until the
+    test calls the returned function, which runs every queued task and says how many."""
+    from registry.core import tasks
+
+    app.config.update(TASKS_IMMEDIATE=False, TASK_QUEUE_URL="memory://")
+    tasks.init_tasks(app)
+
+    def run_queued() -> int:
+        done = 0
+        while (task := tasks.huey.dequeue()) is not None:
+            tasks.huey.execute(task)
+            done += 1
+        return done
+
+    yield run_queued
+    app.config["TASKS_IMMEDIATE"] = True
+    tasks.init_tasks(app)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A batch's certificates as one multi-page PDF or a ZIP of single PDFs; large batches build in background.
+"""A batch's certificates as one multi-page PDF or a ZIP of single PDFs; large batches build in the task worker.
 
 A large batch's file is written to instance/exports/<batch>-<key>.<format>, with a progress file beside it
 while it is built. The key digests what the file holds (each certificate's id, status and issued hash, the
@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 import zipfile
@@ -21,17 +20,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from registry.certificates import pdf, rendering
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.core.db import db
+from registry.core.tasks import background_task
 
 log = logging.getLogger(__name__)
 
-INLINE_LIMIT = 200  # above this many certificates a request would wait too long: build beside it
+INLINE_LIMIT = 200  # above this many certificates a request would wait too long: the task worker builds it
 PROGRESS_EVERY = 10
 STALE_SECONDS = 300  # a progress file untouched this long was left by a worker that died
 MEDIA_TYPES = {"pdf": "application/pdf", "zip": "application/zip"}
@@ -111,9 +111,13 @@ def export_for(batch_id: int, certificates: Sequence[Certificate], fmt: str) -> 
     digest = hashlib.sha256(f"{rendering.public_url()}\n{rendering.public_key_pem()}\n".encode())
     for certificate in certificates:
         digest.update(f"{certificate.id}:{certificate.status.value}:{certificate.pdf_sha256}\n".encode())
+    return Export(exports_folder(), batch_id, fmt, digest.hexdigest()[:16])
+
+
+def exports_folder() -> Path:
     folder = Path(current_app.config["INSTANCE_PATH"]) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    return Export(folder, batch_id, fmt, digest.hexdigest()[:16])
+    return folder
 
 
 def status_of(export: Export) -> dict:
@@ -186,19 +190,11 @@ def _remove_older_files(export: Export) -> None:
             path.unlink(missing_ok=True)
 
 
-def start(export: Export) -> None:
-    """Build in this process's background: inline when EXPORTS_INLINE is set (tests), otherwise a thread."""
-    app = current_app._get_current_object()
-    if app.config.get("EXPORTS_INLINE"):
-        _run(app, export)
-    else:
-        name = f"export-{export.path.name}"
-        threading.Thread(target=_run, args=(app, export), name=name, daemon=True).start()
+def give_up(batch_id: int, fmt: str, key: str, reason: str) -> None:
+    write_progress(Export(exports_folder(), batch_id, fmt, key), failed=True, message=f"{reason}。")
 
 
-def _run(app: Flask, export: Export) -> None:
-    with app.app_context():
-        try:
-            build(export)
-        finally:
-            db.session.remove()
+@background_task(give_up=give_up)
+def build_export(batch_id: int, fmt: str, key: str) -> None:
+    """The task worker's side of a large batch's file."""
+    build(Export(exports_folder(), batch_id, fmt, key))

@@ -63,7 +63,7 @@ def batch_output_progress(batch_id: int, fmt: str):
 
 
 def _batch_file(batch: AssessmentBatch, fmt: str):
-    """Small batches are built and sent at once; large ones beside the request, with a progress page."""
+    """Small batches are built and sent at once; large ones by the task worker, with a progress page."""
     certificates = batch_output.batch_certificates(batch.id)
     if not certificates:
         flash("该批次还没有证书，发证后才能下载。", "warning")
@@ -75,7 +75,7 @@ def _batch_file(batch: AssessmentBatch, fmt: str):
     status = batch_output.status_of(export)
     if status["state"] == "absent" or (status["state"] == "failed" and request.args.get("retry") == "1"):
         if batch_output.claim(export, len(certificates)):
-            batch_output.start(export)
+            batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
         status = batch_output.status_of(export)
     if status["state"] == "ready":
         return _send_batch(batch, fmt, len(certificates), export.path)

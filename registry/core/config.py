@@ -49,6 +49,12 @@ def random_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
 
 
+def public_url() -> str:
+    """REGISTRY_PUBLIC_URL, or else the address `registry serve` serves (it sets REGISTRY_SERVED_URL)."""
+    return (os.environ.get("REGISTRY_PUBLIC_URL") or os.environ.get("REGISTRY_SERVED_URL")
+            or "http://127.0.0.1:5000").rstrip("/")
+
+
 def load_config() -> dict:
     instance = instance_path()
     return {
@@ -57,8 +63,14 @@ def load_config() -> dict:
         "SECRET_KEY": secret_from_env_or_file("REGISTRY_SECRET_KEY", instance, lambda: secrets.token_urlsafe(48)),
         "DATA_KEY": secret_from_env_or_file("REGISTRY_DATA_KEY", instance, random_key),
         "SIGNING_KEY": secret_from_env_or_file("REGISTRY_SIGNING_KEY", instance, random_key),
-        # The address printed in QR codes and PDFs: where the public reaches the verify page.
-        "PUBLIC_URL": os.environ.get("REGISTRY_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The address printed in QR codes and PDFs: where the public reaches the verify page. Unset, it is
+        # the address `registry serve` actually serves (REGISTRY_SERVED_URL, set by that command).
+        "PUBLIC_URL": public_url(),
+        # Background work: huey's queue (an SQLite file here, or redis://…) and its worker processes.
+        "TASK_QUEUE_URL": os.environ.get("REGISTRY_TASK_QUEUE_URL") or f"sqlite:///{instance / 'tasks.sqlite3'}",
+        "TASKS_IMMEDIATE": False,
+        "TASK_MEMORY_LIMIT_MB": int(os.environ.get("REGISTRY_TASK_MEMORY_LIMIT_MB", 2048)),
+        "TASK_HEALTH_CHECK_SECONDS": float(os.environ.get("REGISTRY_TASK_HEALTH_CHECK_SECONDS", 5)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("REGISTRY_SECURE_COOKIES", "0") == "1",

@@ -1,4 +1,4 @@
-"""Import jobs (导入任务): an uploaded file, its dry-run report, and the commit — run beside the request.
+"""Import jobs (导入任务): an uploaded file, its dry-run report, and the commit — run by the task worker.
 
 The uploaded file and its row outcomes live under instance/imports/<job id>/; progress is a small file
 there too, because an SQLite writer holds the only write lock while a commit runs.
@@ -8,20 +8,20 @@ import enum
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import db, enum_type, utcnow
 from registry.core.errors import InvalidInput
 from registry.core.imports import ImportAborted, Importer, OutcomeLog, run_import
 from registry.core.spreadsheets import SpreadsheetError, open_sheet
+from registry.core.tasks import background_task
 
 log = logging.getLogger(__name__)
 
@@ -120,25 +120,10 @@ def claim_for_commit(job_id: int, skip_errors: bool) -> bool:
     return result.rowcount == 1
 
 
-def start(job_id: int, work: Callable[[int], None]) -> None:
-    """Run `work(job_id)` in its own app context and session: inline in tests, in a thread otherwise."""
-    app = current_app._get_current_object()
-    if app.config.get("IMPORTS_INLINE"):
-        _run(app, job_id, work)
-    else:
-        threading.Thread(target=_run, args=(app, job_id, work), name=f"import-{job_id}", daemon=True).start()
-
-
-def _run(app: Flask, job_id: int, work: Callable[[int], None]) -> None:
-    with app.app_context():
-        try:
-            work(job_id)
-        except Exception:  # a failed job must end as "failed", never stay "running"
-            log.exception("import job %s failed", job_id)
-            db.session.rollback()
-            finish(job_id, JobStatus.FAILED, message="导入时发生内部错误，未写入任何数据，请联系管理员。")
-        finally:
-            db.session.remove()
+def give_up(job_id: int, reason: str) -> None:
+    """The background run could not finish: the job ends as failed, with the reason, and nothing written."""
+    db.session.rollback()
+    finish(job_id, JobStatus.FAILED, message=f"{reason}；未写入任何数据。")
 
 
 def finish(job_id: int, status: JobStatus, counts: dict[str, int] | None = None, message: str = "",
@@ -164,13 +149,15 @@ def importer_for(job: ImportJob) -> Importer:
     return IMPORTERS[job.kind](job)
 
 
+@background_task(give_up=give_up)
 def check_job(job_id: int) -> None:
     """The dry run: every row's outcome, nothing written."""
     _execute(job_id, commit=False)
 
 
+@background_task(give_up=give_up)
 def commit_job(job_id: int) -> None:
-    """Write every clean row in one transaction, or nothing."""
+    """Write every clean row in one transaction, or nothing (a rerun after a crash starts from nothing)."""
     _execute(job_id, commit=True)
 
 

@@ -34,7 +34,7 @@ def accept_upload(kind: str, target_id: int | None, upload: FileStorage | None) 
         return None
     job = import_jobs.create_job(current_user, kind, target_id, upload.filename, upload.read())
     db.session.commit()
-    import_jobs.start(job.id, import_jobs.check_job)
+    import_jobs.check_job.enqueue(job.id)
     return job
 
 
@@ -91,5 +91,5 @@ def commit_job(job_id: int):
         flash("该文件已导入或正在导入，不会重复写入。", "warning")
         return redirect(url_for("imports.job_detail", job_id=job.id))
     db.session.commit()
-    import_jobs.start(job.id, import_jobs.commit_job)
+    import_jobs.commit_job.enqueue(job.id)
     return redirect(url_for("imports.job_detail", job_id=job.id))

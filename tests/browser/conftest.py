@@ -1,10 +1,8 @@
-"""Headless Chromium (Debian's build, driven by Playwright) against the app served on 127.0.0.1."""
+"""Headless Chromium (Debian's build, driven by Playwright) against the app as `make run` serves it."""
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -13,15 +11,10 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture
-def live_server(app):
-    """Serve the test's app in a thread; CSRF stays on, as in production."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+def live_server(served_app):
+    """The test's database served by `registry serve` (gunicorn's web workers and the task worker), with the
+    configuration a user gets: CSRF on, imports and batch files run by the task worker."""
+    return served_app.base_url
 
 
 @pytest.fixture(scope="session")

@@ -26,12 +26,6 @@ GIVEN_NAMES = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "�
 
 
 @pytest.fixture
-def app_config():
-    # Imports run in a thread as in production, so the job page's progress polling is exercised too.
-    return {"IMPORTS_INLINE": False}
-
-
-@pytest.fixture
 def agency_user(make_agency, make_user):
     agency = make_agency(name="开封市金明焊接技能评价中心", site_code=SITE_CODE, county_code="410221",
                          scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])

@@ -22,12 +22,6 @@ BAD_CHECK_DIGIT_INDEX, UNKNOWN_COUNTY_INDEX = 41, 317  # Excel rows 43 and 319: 
 
 
 @pytest.fixture
-def app_config():
-    # Imports run in a thread as in production, so the page's progress polling is exercised too.
-    return {"IMPORTS_INLINE": False}
-
-
-@pytest.fixture
 def institution_user(make_institution, make_user):
     institution = make_institution(name="开封市祥符区阳光职业培训学校")
     return make_user(Role.INSTITUTION, organization_id=institution.id, username="yangguang")

@@ -22,7 +22,7 @@ ISSUED_ON = date(2025, 6, 1)
 
 @pytest.fixture
 def app_config():
-    return {"WTF_CSRF_ENABLED": False, "EXPORTS_INLINE": True}
+    return {"WTF_CSRF_ENABLED": False}
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_a_background_build_leaves_the_file_and_no_progress(issued_batch, tmp_pa
     assert batch_output.claim(export, 3)
     assert batch_output.status_of(export) == {"state": "running", "done": 0, "total": 3}
     assert not batch_output.claim(export, 3), "a second request must not start a second build"
-    batch_output.start(export)
+    batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
     assert batch_output.status_of(export) == {"state": "ready"}
     assert not export.progress_path.exists() and not list(export.folder.glob("*.part"))
     with zipfile.ZipFile(export.path) as archive:
@@ -98,13 +98,13 @@ def test_a_revocation_makes_a_new_file_and_the_old_one_goes(issued_batch, make_u
     batch = issued_batch(passed=2)
     before = export_of(batch)
     batch_output.claim(before, 2)
-    batch_output.start(before)
+    batch_output.build(before)
     revoke_certificate(make_user(Role.ADMIN), batch_output.batch_certificates(batch.id)[0], "考试作弊")
     db.session.commit()
     after = export_of(batch)
     assert after.key != before.key and batch_output.status_of(after) == {"state": "absent"}
     batch_output.claim(after, 2)
-    batch_output.start(after)
+    batch_output.build(after)
     assert after.path.exists() and not before.path.exists()
 
 
@@ -118,13 +118,13 @@ def test_a_failed_build_says_so_and_may_be_retried(issued_batch, monkeypatch):
 
     monkeypatch.setitem(batch_output.WRITERS, "pdf", broken)
     batch_output.claim(export, 2)
-    batch_output.start(export)
+    batch_output.build(export)
     status = batch_output.status_of(export)
     assert status["state"] == "failed" and "内部错误" in status["message"]
     assert not export.path.exists() and not list(export.folder.glob("*.part"))
     monkeypatch.undo()
     assert batch_output.claim(export, 2)
-    batch_output.start(export)
+    batch_output.build(export)
     assert batch_output.status_of(export) == {"state": "ready"}
 
 
@@ -138,15 +138,14 @@ def test_a_progress_file_left_by_a_dead_worker_is_taken_over(issued_batch):
     assert batch_output.claim(export, 1)
 
 
-def test_the_build_runs_in_a_thread_outside_tests(app, issued_batch):
+def test_the_build_is_queued_for_the_task_worker(issued_batch, task_queue):
     batch = issued_batch(passed=3)
     export = export_of(batch)
-    app.config["EXPORTS_INLINE"] = False
     assert batch_output.claim(export, 3)
-    batch_output.start(export)
-    deadline = time.monotonic() + 60
-    while batch_output.status_of(export)["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
+    assert not batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key), "queued once"
+    assert batch_output.status_of(export)["state"] == "running"
+    assert task_queue() == 1
     assert batch_output.status_of(export) == {"state": "ready"}
     expected = batch_output.build_in_memory(batch_output.batch_certificates(batch.id), "pdf")
     assert export.path.read_bytes() == expected
@@ -205,17 +204,17 @@ def test_a_batch_without_certificates_says_so(approved_batch, make_user, login):
     assert "该批次还没有证书，发证后才能下载。" in response.get_data(as_text=True)
 
 
-def test_a_large_batch_is_built_in_the_background_with_progress(app, agency_client):
+def test_a_large_batch_is_built_in_the_background_with_progress(app, agency_client, task_queue):
     client, batch = agency_client(passed=3)
-    app.config.update(BATCH_OUTPUT_INLINE_LIMIT=2, EXPORTS_INLINE=False)
+    app.config.update(BATCH_OUTPUT_INLINE_LIMIT=2)
     url = f"/assessment/batches/{batch.id}/certificates.pdf"
     first = client.get(url)
     assert first.status_code == 202
     page = first.get_data(as_text=True)
     assert "共 3 份证书" in page and f"{url}/progress" in page
-    deadline = time.monotonic() + 60
-    while client.get(f"{url}/progress").json["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert client.get(f"{url}/progress").json == {"state": "running", "done": 0, "total": 3}
+    assert client.get(url).status_code == 202, "asking again while it is queued queues nothing more"
+    assert task_queue() == 1
     assert client.get(f"{url}/progress").json == {"state": "ready"}
     ready = client.get(url)
     assert ready.status_code == 200 and ready.headers["Cache-Control"] == "no-store"

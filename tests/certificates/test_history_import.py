@@ -254,7 +254,7 @@ def test_the_importer_itself_refuses_anyone_but_the_administrator(app, make_user
     user = make_user(Role.AGENCY, organization_id=make_agency().id)
     job = import_jobs.create_job(user, "history", None, "h.csv", csv_bytes([qualification(1)]))
     db.session.commit()
-    import_jobs.start(job.id, import_jobs.check_job)
+    import_jobs.check_job.enqueue(job.id)
     db.session.expire_all()
     assert db.session.get(ImportJob, job.id).status is JobStatus.FAILED
 

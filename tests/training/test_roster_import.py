@@ -260,15 +260,12 @@ def test_completions_are_recorded_from_a_file(client, upload, training_class):
         "学员1": "completed", "学员2": "dropped", "学员3": "enrolled"}
 
 
-def test_threaded_job_reports_progress_until_done(app, client, upload):
-    app.config["IMPORTS_INLINE"] = False
+def test_a_queued_job_reports_progress_until_done(client, upload, task_queue):
     job = upload(csv_bytes(roster_rows(50)))
-    for _ in range(200):
-        progress = client.get(f"/imports/{job.id}/progress").get_json()
-        if not progress["running"]:
-            break
-        import time
-        time.sleep(0.05)
+    progress = client.get(f"/imports/{job.id}/progress").get_json()
+    assert progress["running"] and progress["status"] == "checking"
+    assert task_queue() == 1
+    progress = client.get(f"/imports/{job.id}/progress").get_json()
     assert progress["status"] == "checked" and progress["processed"] == 50
 
 
