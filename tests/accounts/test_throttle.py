@@ -89,7 +89,7 @@ def test_the_count_is_shared_by_every_worker(app, client, make_user, clock):
     for _ in range(5):
         attempt(client, user.username, "wrong-password")
     other_worker = create_app({key: app.config[key] for key in (
-        "TESTING", "WTF_CSRF_ENABLED", "PASSWORD_HASH_METHOD", "SQLALCHEMY_DATABASE_URI", "IMPORTS_INLINE")})
+        "TESTING", "WTF_CSRF_ENABLED", "PASSWORD_HASH_METHOD", "SQLALCHEMY_DATABASE_URI", "TASKS_IMMEDIATE")})
     try:
         refused = attempt(other_worker.test_client(), user.username, "correct-horse-1")
         assert refused.status_code == 200 and wait_asked(refused) > 0
