@@ -64,8 +64,9 @@ def end_all_sessions(user: User) -> None:
                        .execution_options(synchronize_session="fetch"))
 
 
-def confirm_password(user_session: UserSession) -> None:
-    user_session.password_confirmed_at = utcnow()
+def confirm_password(user_session: UserSession | None) -> None:
+    if user_session is not None:  # None: the session ran out meanwhile, and the next page asks to sign in
+        user_session.password_confirmed_at = utcnow()
 
 
 def password_recently_confirmed(user_session: UserSession | None) -> bool:
