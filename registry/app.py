@@ -1,7 +1,7 @@
 """The application factory."""
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request, session as cookie_session
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -128,16 +128,24 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from registry.accounts import sessions
     from registry.accounts.models import User
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user and user.is_active else None
+        # The cookie alone is not enough: its session must still exist on the server (accounts/sessions.py).
+        return sessions.signed_in_user(user_id, cookie_session.get(sessions.COOKIE_KEY))
 
     @app.before_request
     def remember_client_address() -> None:
         client_address.set(request.remote_addr)
+
+    @app.before_request
+    def forget_cached_user() -> None:
+        # Flask-Login keeps the user it loaded in `g`, which lives as long as the application context. Requests
+        # that share one (the test clients inside a test's context) would otherwise skip the session and token
+        # checks and act as whoever was loaded first.
+        g.pop("_login_user", None)
 
     @app.context_processor
     def navigation():

@@ -44,6 +44,8 @@ ROUTES: dict[str, Entry] = {
     "accounts.list_users": Entry("/admin/users", ADMIN),
     "accounts.create_user": Entry("/admin/users/new", ADMIN),
     "accounts.edit_user": Entry("/admin/users/{admin_id}/edit", ADMIN),
+    "accounts.lift_sign_in_lock": Entry("/admin/users/sign-in-locks/lift", ADMIN, "POST"),
+    "accounts.confirm_password": Entry("/account/confirm-password", EVERY_ROLE),
     "organizations.list_agencies": Entry("/admin/agencies", ADMIN),
     "organizations.create_agency": Entry("/admin/agencies/new", ADMIN),
     "organizations.agency_detail": Entry("/admin/agencies/{agency_id}", ADMIN),

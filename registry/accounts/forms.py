@@ -1,6 +1,6 @@
 """Sign-in and user-management forms."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.accounts.models import ROLE_LABELS
@@ -22,5 +22,16 @@ class UserForm(FlaskForm):
         "所属机构编号（评价机构或培训机构）", validators=[Optional()],
         description="评价机构/培训机构账号填写机构列表中的编号",
     )
-    password = PasswordField("密码", description="至少 8 位；编辑时留空表示不修改")
+    password = PasswordField("密码", description="至少 8 位，不能是常见密码或容易猜到的组合（用户名、日期、键盘序列等），"
+                                                 "建议用几个不相关的词加数字；编辑时留空表示不修改。修改密码后该用户须重新登录，"
+                                                 "其 API 令牌全部撤销")
     is_active = BooleanField("启用", default=True)
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("密码", validators=[DataRequired(REQUIRED)])
+
+
+class LiftLockForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired(REQUIRED)])
+    key = HiddenField(validators=[DataRequired(REQUIRED)])

@@ -81,3 +81,43 @@ class User(UserMixin, db.Model):
         if self.role is Role.INSTITUTION and self.institution:
             return self.institution.name
         return "开封市"
+
+
+class UserSession(db.Model):
+    """登录会话 — one signed-in browser. Its cookie carries a random key of which only a SHA-256 is kept here;
+    the cookie counts only while this row exists, so logout, a password change or disabling the account (each
+    deletes the row) ends it on the server, and a copy of the old cookie is refused."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    # When the password was last typed in this session (sign-in or re-authentication): sensitive pages ask for
+    # it again once this is old.
+    password_confirmed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class ThrottleKind(enum.StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+class SignInThrottle(db.Model):
+    """登录限制 — recent failed sign-ins for one account name or one client address, and until when the next
+    try must wait. In the database, not in a worker's memory, so every gunicorn worker counts the same."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ThrottleKind] = mapped_column(enum_type(ThrottleKind))
+    # The name as typed (whether or not such a user exists) or the client address.
+    key: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (sa.UniqueConstraint("kind", "key"),)

@@ -13,6 +13,7 @@ from registry.core.db import db, utcnow
 
 # Recording every use would make each read a write; an hour's precision is what the token page needs.
 LAST_USED_PRECISION = timedelta(hours=1)
+API_PREFIX = "/api/v1/"
 
 
 def bearer_secret() -> str | None:
@@ -21,8 +22,11 @@ def bearer_secret() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
-def user_from_token(_request) -> User | None:
-    """Flask-Login's request loader: lets a token reach any JSON view that asks for a signed-in user."""
+def user_from_token(current_request) -> User | None:
+    """Flask-Login's request loader: a token signs a program in for the API and nothing else. Anywhere else (the
+    pages, which take form posts with a CSRF token anyone can get) a request with only a token is anonymous."""
+    if not current_request.path.startswith(API_PREFIX):
+        return None
     secret = bearer_secret()
     token = token_for_secret(secret) if secret else None
     if token is None:

@@ -4,7 +4,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from registry.accounts.access import any_role_required
+from registry.accounts.access import any_role_required, recent_password_required
 from registry.api import tokens
 from registry.api.forms import TokenForm
 from registry.api.models import ApiToken
@@ -17,6 +17,7 @@ bp = Blueprint("api_tokens", __name__)
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @any_role_required
+@recent_password_required("POST")  # a new token is a new credential: only with the password typed recently
 def list_tokens():
     form = TokenForm()
     created = {}

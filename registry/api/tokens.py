@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from registry.accounts.models import User
+from registry.accounts.operations import credentials_revoked
 from registry.api.models import ApiToken
 from registry.core.audit import record_event
 from registry.core.db import db, utcnow
@@ -49,6 +50,18 @@ def revoke_token(actor: User, token: ApiToken) -> None:
         raise InvalidInput(None, "该令牌已撤销")
     token.revoked_at = utcnow()
     record_event(actor, "revoke", "api_token", token.id, after={"name": token.name, "prefix": token.prefix})
+
+
+@credentials_revoked.connect
+def revoke_all_tokens(user: User, actor: User | None = None, reason: str = "") -> None:
+    """A password changed or an account disabled: every token the user had stops working, for good (enabling the
+    account again brings none back). Connected to the accounts package's signal, in the same transaction."""
+    now = utcnow()
+    for token in db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id,
+                                                              ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+        record_event(actor, "revoke", "api_token", token.id,
+                     after={"name": token.name, "prefix": token.prefix, "reason": reason})
 
 
 def active_tokens(user: User) -> list[ApiToken]:

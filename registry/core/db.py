@@ -31,6 +31,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; every one was written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def enum_type(enum_class: type[enum.Enum]) -> sa.Enum:
     """A portable enum column: stores the member's value as VARCHAR with a CHECK constraint."""
     return sa.Enum(

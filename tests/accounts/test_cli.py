@@ -44,3 +44,77 @@ def test_duplicate_username_is_refused(runner, make_user):
 def test_unknown_role_is_refused(runner):
     result = runner.invoke(args=["create-user", "x", "--role", "mayor"], input="a-long-password\n")
     assert result.exit_code != 0 and "mayor" in result.output
+
+
+# --- disable-user and reset-password: locking a compromised account out from the shell ---
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def signed_in_user_with_token(app, make_user, login):
+    """A county user signed in on `browser`, holding an API token: what an attacker may have stolen."""
+    from datetime import date, timedelta
+
+    from registry.api.tokens import create_token
+
+    user = make_user(Role.COUNTY, county_code="410221")
+    browser = login(user)
+    _token, secret = create_token(user, "考务系统", date.today() + timedelta(days=30))
+    db.session.commit()
+    assert browser.get("/dashboard").status_code == 200
+    assert app.test_client().get("/api/v1/stats/coverage", headers=bearer(secret)).status_code == 200
+    return user, browser, secret
+
+
+def user_events(user, action: str) -> list[AuditEvent]:
+    return db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity_type == "user", AuditEvent.entity_id == str(user.id), AuditEvent.action == action)).all()
+
+
+def test_disable_user_locks_the_account_out_everywhere(app, runner, signed_in_user_with_token):
+    user, browser, secret = signed_in_user_with_token
+    result = runner.invoke(args=["disable-user", user.username])
+    assert result.exit_code == 0, result.output
+    assert "已停用" in result.output
+    assert user.is_active is False
+    [event] = user_events(user, "disable")
+    assert event.ip_address == "cli" and event.actor_name == "system"
+    response = browser.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert app.test_client().get("/api/v1/stats/coverage", headers=bearer(secret)).status_code == 401
+    # Enabling the account again later brings back neither the old session nor the old token.
+    user.is_active = True
+    db.session.commit()
+    assert browser.get("/dashboard").status_code == 302
+    assert app.test_client().get("/api/v1/stats/coverage", headers=bearer(secret)).status_code == 401
+
+
+def test_reset_password_reads_stdin_and_ends_sessions_and_tokens(app, runner, signed_in_user_with_token):
+    user, browser, secret = signed_in_user_with_token
+    result = runner.invoke(args=["reset-password", user.username], input="river-lantern-stone-42\n")
+    assert result.exit_code == 0, result.output
+    assert user.check_password("river-lantern-stone-42") and not user.check_password("correct-horse-1")
+    [event] = user_events(user, "reset_password")
+    assert event.ip_address == "cli" and "river-lantern" not in str(event.after) + str(event.before)
+    assert browser.get("/dashboard").status_code == 302
+    assert app.test_client().get("/api/v1/stats/coverage", headers=bearer(secret)).status_code == 401
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"username": user.username, "password": "river-lantern-stone-42"}
+                      ).status_code == 302
+
+
+def test_reset_password_refuses_a_weak_password_and_changes_nothing(runner, make_user):
+    user = make_user(Role.ADMIN)
+    result = runner.invoke(args=["reset-password", user.username], input="password1\n")
+    assert result.exit_code != 0 and "密码：" in result.output
+    db.session.expire_all()
+    assert user.check_password("correct-horse-1")
+    assert user_events(user, "reset_password") == []
+
+
+@pytest.mark.parametrize("command", ["disable-user", "reset-password"])
+def test_an_unknown_user_is_named_in_the_error(runner, command):
+    result = runner.invoke(args=[command, "nobody"], input="river-lantern-stone-42\n")
+    assert result.exit_code != 0 and "未找到用户 nobody" in result.output
