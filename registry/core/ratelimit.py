@@ -1,9 +1,12 @@
 """Per-client rate limits for the public pages, and the Chinese answer when a client exceeds them."""
 import os
+from pathlib import Path
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from registry.core import ratelimit_storage  # noqa: F401  (registers the sqlite:// storage scheme)
 
 # Behind nginx, remote_addr is the client only when REGISTRY_PROXY_COUNT lets ProxyFix read X-Forwarded-For;
 # otherwise every visitor shares the proxy's budget (docs/DEPLOYMENT.md).
@@ -22,9 +25,10 @@ def configured(name: str):
 
 
 def init_limiter(app: Flask) -> None:
-    # memory:// counts per worker process; production points this at Redis or memcached to share one count.
+    # One count for all the workers of this machine (memory:// would keep one per worker process, and multiply
+    # every limit by their number); several machines share theirs in Redis or memcached instead.
     app.config.setdefault("RATELIMIT_STORAGE_URI",
-                          os.environ.get("REGISTRY_RATELIMIT_STORAGE_URI") or "memory://")
+                          os.environ.get("REGISTRY_RATELIMIT_STORAGE_URI") or default_storage_uri(app))
     # Set explicitly: the one Limiter object would otherwise carry one app's switch over to the next app.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
@@ -34,6 +38,10 @@ def init_limiter(app: Flask) -> None:
         app.config.setdefault(name, os.environ.get(f"REGISTRY_{name}") or value)
     limiter.init_app(app)
     app.register_error_handler(429, too_many_requests)
+
+
+def default_storage_uri(app: Flask) -> str:
+    return f"sqlite:///{Path(app.config['INSTANCE_PATH']) / 'ratelimit.sqlite3'}"
 
 
 def too_many_requests(error):
