@@ -18,6 +18,10 @@ bp = Blueprint("verify", __name__)
 pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
 uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"), methods=["POST"])
 api = limiter.limit(configured("VERIFY_API_LIMITS"))
+# A name check confirms who holds a certificate: through the JSON endpoint too it spends the pages' budget
+# (the same shared scope), so guessing names is no cheaper there than on /verify/<number>?name=.
+name_checks = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages",
+                                   exempt_when=lambda: not (request.args.get("name") or "").strip())
 NAME_LENGTH = 60
 
 
@@ -62,6 +66,7 @@ def certificate(number: str):
 
 @bp.get("/api/v1/certificates/<number>")
 @api
+@name_checks
 def api_certificate(number: str):
     try:
         verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
