@@ -1,10 +1,12 @@
-"""Per-client rate limits for the public pages, and the Chinese answer when a client exceeds them."""
+"""Per-client rate limits for the public pages, per-user budgets for look-ups that could be abused, and the
+Chinese answer when a client exceeds them."""
 import os
 from pathlib import Path
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from registry.core import ratelimit_storage  # noqa: F401  (registers the sqlite:// storage scheme)
 
@@ -16,7 +18,10 @@ DEFAULT_LIMITS = {
     "VERIFY_PAGE_LIMITS": "60/minute;1000/day",
     "VERIFY_UPLOAD_LIMITS": "10/minute;200/day",
     "VERIFY_API_LIMITS": "120/minute;5000/day",
+    # Per user: ID numbers an import (dry run or commit) looks up that are not in the user's records.
+    "PERSON_LOOKUP_LIMITS": "5000/hour;20000/day",
 }
+GRANULARITY_WORDS = {"second": "秒", "minute": "分钟", "hour": "小时", "day": "天", "month": "月", "year": "年"}
 
 
 def configured(name: str):
@@ -38,6 +43,27 @@ def init_limiter(app: Flask) -> None:
         app.config.setdefault(name, os.environ.get(f"REGISTRY_{name}") or value)
     limiter.init_app(app)
     app.register_error_handler(429, too_many_requests)
+
+
+def spend(name: str, key: str, cost: int) -> bool:
+    """Charge `cost` to every window of the limits configured under `name`, for `key` (fixed windows, in the
+    limiter's own store); False when one of them is exhausted. Every window is charged either way, as the
+    request limits charge a refused request too."""
+    if cost <= 0 or not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    strategy = limiter.limiter
+    items = parse_many(current_app.config[name])
+    return all([strategy.hit(item, name.lower(), key, cost=cost) for item in items])
+
+
+def described(name: str) -> str:
+    """The limits configured under `name` in words: "每小时 5000 个；每天 20000 个"."""
+    words = []
+    for item in parse_many(current_app.config[name]):
+        unit = GRANULARITY_WORDS.get(item.GRANULARITY.name, item.GRANULARITY.name)
+        every = f"每 {item.multiples} {unit}" if item.multiples > 1 else f"每{unit}"
+        words.append(f"{every} {item.amount} 个")
+    return "；".join(words)
 
 
 def default_storage_uri(app: Flask) -> str:
