@@ -5,8 +5,7 @@ from registry.api.spec import exactly
 from registry.core import arguments
 from registry.core.arguments import MAX_ID
 from registry.core.db import db
-
-MAX_PER_PAGE = 200
+from registry.core.listing import MAX_PER_PAGE
 
 
 def page_of(statement: sa.Select, order: list, serialize) -> dict:
