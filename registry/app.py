@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from registry.api.auth import user_from_token
+from registry.core.arguments import MAX_ID, BadArgument, refuse_nul
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
 from registry.core.db import db, wait_for_locks
@@ -28,7 +29,7 @@ class RowId(IntegerConverter):
     """`<int:…>` in a route: ids are 32-bit database integers, so a longer number names no row and is a 404,
     not an overflow in the database driver."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
@@ -147,6 +148,8 @@ def _register_request_hooks(app: Flask) -> None:
         # checks and act as whoever was loaded first.
         g.pop("_login_user", None)
 
+    app.before_request(refuse_nul)
+
     @app.context_processor
     def navigation():
         from registry.core.navigation import menu_for
@@ -170,7 +173,9 @@ def _register_error_pages(app: Flask) -> None:
             return render_template("errors.html", code=400, message="表单已过期或缺少安全令牌（CSRF），请刷新页面后重试。"), 400
         if code == 500:
             db.session.rollback()
-        return render_template("errors.html", code=code, message=messages.get(code, "请求无法完成。")), code
+        # A refused query parameter says which one and why (registry/core/arguments.py).
+        message = error.description if isinstance(error, BadArgument) else messages.get(code, "请求无法完成。")
+        return render_template("errors.html", code=code, message=message), code
 
     from registry.api.errors import register_api_errors
 

@@ -10,6 +10,7 @@ from registry.accounts import operations, sessions, throttle
 from registry.accounts.access import admin_required, any_role_required, recent_password_required
 from registry.accounts.forms import ConfirmPasswordForm, LiftLockForm, LoginForm, UserForm
 from registry.accounts.models import Role, User
+from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import paginate
@@ -64,9 +65,9 @@ def confirm_password():
 @admin_required
 def list_users():
     statement = sa.select(User)
-    if query := request.args.get("q", "").strip():
+    if query := arguments.text("q", max_length=80):
         statement = statement.where(sa.or_(User.username.contains(query), User.display_name.contains(query)))
-    if role := request.args.get("role"):
+    if role := arguments.option("role", Role):
         statement = statement.where(User.role == role)
     columns = {"username": User.username, "role": User.role, "created_at": User.created_at}
     page, sorting = paginate(statement, columns, default="username")

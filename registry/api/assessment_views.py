@@ -10,9 +10,7 @@ from registry.api.auth import api_access
 from registry.api.bulk import run_rows
 from registry.api.errors import ApiError
 from registry.api.idempotency import idempotent
-from registry.api.listing import (
-    PAGINATION_QUERY, page_of, page_schema, query_choice, query_date, query_int, query_text,
-)
+from registry.api.listing import PAGINATION_QUERY, page_of, page_schema
 from registry.api.spec import documented, exactly
 from registry.api.training_views import occupation_id
 from registry.api.views import bp
@@ -24,6 +22,7 @@ from registry.certificates.models import Certificate, CertificateKind, Certifica
 from registry.certificates.numbering import OPAQUE_NUMBER
 from registry.certificates.reprint import reprint
 from registry.certificates.scopes import may_read, may_write
+from registry.core import arguments
 from registry.core.db import db
 
 READERS = (Role.ADMIN, Role.COUNTY, Role.AGENCY)
@@ -109,18 +108,19 @@ def certificate_or_404(number: str, for_write: bool = False) -> Certificate:
 @documented("GET", "/api/v1/batches", "认定批次列表（按 id 排序，可筛选、分页）", "assessment",
             query=[*BATCH_FILTERS, *PAGINATION_QUERY], response=page_schema(BATCH), statuses=(400, 401, 403))
 def list_batches():
-    code = query_text("occupation_code")
+    code = arguments.text("occupation_code")
     conditions = {
-        AssessmentBatch.status: query_choice("status", [status.value for status in BatchStatus]),
+        AssessmentBatch.status: arguments.choice("status", [status.value for status in BatchStatus]),
         AssessmentBatch.occupation_id: occupation_id(code, status=400) if code else None,
-        AssessmentBatch.level: query_int("level", maximum=5), AssessmentBatch.county_code: query_text("county_code"),
-        AssessmentBatch.agency_id: query_int("agency_id"),
+        AssessmentBatch.level: arguments.integer("level", maximum=5),
+        AssessmentBatch.county_code: arguments.text("county_code"),
+        AssessmentBatch.agency_id: arguments.integer("agency_id"),
     }
     statement = sa.select(AssessmentBatch).where(
         readable_batches(g.api_user), *(column == value for column, value in conditions.items() if value is not None))
-    if (start := query_date("assessed_from")) is not None:
+    if (start := arguments.day("assessed_from")) is not None:
         statement = statement.where(AssessmentBatch.assessed_on >= start)
-    if (end := query_date("assessed_to")) is not None:
+    if (end := arguments.day("assessed_to")) is not None:
         statement = statement.where(AssessmentBatch.assessed_on <= end)
     return jsonify(page_of(statement, [AssessmentBatch.id], batch_json))
 

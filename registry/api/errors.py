@@ -4,6 +4,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
+from registry.core.arguments import BadArgument
 from registry.core.db import db, is_write_conflict
 from registry.core.errors import Forbidden, InvalidInput
 
@@ -48,6 +49,8 @@ def register_api_errors(app: Flask, page_handler) -> None:
     def handle_http(error: HTTPException):
         if not is_api_request():
             return page_handler(error)
+        if isinstance(error, BadArgument):
+            return error_response(400, error.description, [{"field": error.parameter}])
         status = error.code if error.code in CODES else 400
         if status == 500:
             db.session.rollback()

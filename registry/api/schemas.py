@@ -2,13 +2,12 @@
 from registry.api.bulk import MAX_ROWS
 from registry.api.spec import exactly
 from registry.assessment.results_import import RESULT_COLUMNS
+from registry.core.arguments import MAX_ID
 from registry.core.imports import Outcome
 from registry.core.spreadsheets import Column
 from registry.training.completions import COMPLETION_COLUMNS
 from registry.training.roster import ROSTER_COLUMNS
 
-# Row ids are 32-bit database integers: a larger number can name no row, and would overflow the driver.
-MAX_ID = 2**31 - 1
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 OPTIONAL_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID}
 

@@ -10,11 +10,10 @@ from registry.api.auth import api_access
 from registry.api.bulk import run_rows
 from registry.api.errors import ApiError
 from registry.api.idempotency import idempotent
-from registry.api.listing import (
-    PAGINATION_QUERY, page_of, page_schema, query_bool, query_choice, query_date, query_int, query_text,
-)
+from registry.api.listing import PAGINATION_QUERY, page_of, page_schema
 from registry.api.spec import documented, exactly
 from registry.api.views import bp
+from registry.core import arguments
 from registry.core.db import db
 from registry.reference.models import Occupation
 from registry.training import operations, queries
@@ -90,13 +89,13 @@ def occupation_id(code: str, status: int = 422) -> int:
 @documented("GET", "/api/v1/classes", "培训班列表（按 id 排序，可筛选、分页）", "training",
             query=[*CLASS_FILTERS, *PAGINATION_QUERY], response=page_schema(CLASS), statuses=(400, 401, 403))
 def list_classes():
-    code = query_text("occupation_code")
+    code = arguments.text("occupation_code")
     filters = queries.ClassFilters(
-        status=query_choice("status", [status.value for status in ClassStatus]),
+        status=arguments.choice("status", [status.value for status in ClassStatus]),
         occupation_id=occupation_id(code, status=400) if code else None,
-        program_key=query_text("program_key"), is_subsidised=query_bool("is_subsidised"),
-        starts_from=query_date("starts_from"), starts_to=query_date("starts_to"),
-        county_code=query_text("county_code"), institution_id=query_int("institution_id"))
+        program_key=arguments.text("program_key"), is_subsidised=arguments.boolean("is_subsidised"),
+        starts_from=arguments.day("starts_from"), starts_to=arguments.day("starts_to"),
+        county_code=arguments.text("county_code"), institution_id=arguments.integer("institution_id"))
     statement = queries.filtered_classes(readable_classes(g.api_user), filters)
     return jsonify(page_of(statement, [TrainingClass.id], class_json))
 

@@ -56,7 +56,7 @@ class ResultsImporter(Importer):
         if self.batch is None:
             raise InvalidInput(None, "认定批次不存在")
         self.columns = result_columns(self.batch.level)
-        self.people = PersonRows()
+        self.people = PersonRows(self.actor)
         self.is_checked = self.is_locked = False
         self.written = {"new_persons": 0, "created": 0, "updated": 0}
 
@@ -109,9 +109,12 @@ class ResultsImporter(Importer):
             return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
         who = subject(fields["document_type"], fields["number"], fields["name"])
         verdict = "合格" if fields["is_passed"] else "不合格"
-        known = persons.get(fields["digest"])
+        if refused := self.people.refusal(fields["digest"]):
+            return RowOutcome(row, Outcome.ERROR, refused.message, refused.column, who), None
+        known = self.people.answerable(persons.get(fields["digest"]), self.committing)
         if known is None:
-            return RowOutcome(row, Outcome.NEW, f"新登记人员，录入成绩（{verdict}）", subject=who), fields
+            return RowOutcome(row, Outcome.NEW, f"新登记人员，录入成绩（{verdict}）{self.people.new_note}",
+                              subject=who), fields
         if mismatch := self.people.name_mismatch(known, fields["name"]):
             return RowOutcome(row, Outcome.ERROR, mismatch.message, mismatch.column, who), None
         result = results.get(known.id)
@@ -159,6 +162,14 @@ class ResultsImporter(Importer):
         record_event(self.actor, "import_results", "assessment_batch", self.batch.id, after={
             "file": self.job.filename, "sha256": self.job.file_sha256, **self.written,
             "skipped": counts.get("skipped", 0), "errors_skipped": counts.get("error", 0),
+            **self.people.lookup_facts(),
+        })
+
+    def checked(self, counts: dict[str, int]) -> None:
+        # As for rosters (registry/training/roster.py): a dry run answers about persons, so it is audited.
+        record_event(self.actor, "check_import", "assessment_batch", self.batch.id, after={
+            "kind": self.kind, "file": self.job.filename, "rows": sum(counts.values()),
+            **self.people.lookup_facts(),
         })
 
 

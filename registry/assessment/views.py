@@ -16,6 +16,7 @@ from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchS
 from registry.assessment.scopes import get_batch_or_404, may_write, readable_batches
 from registry.certificates.models import Certificate
 from registry.certificates.operations import issuable_results, issue_batch
+from registry.core import arguments
 from registry.core.audit import record_event
 from registry.core.db import commit_with_retry, db
 from registry.core.errors import InvalidInput
@@ -79,9 +80,9 @@ def list_batches():
     form = _filter_form()
     statement = sa.select(AssessmentBatch).where(
         readable_batches(current_user), *(FILTERS[name](value) for name, value in form.filters().items()))
-    if request.args.get("format") in ("xlsx", "csv"):
+    if fmt := arguments.export_format():
         rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id))
-        return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list")
+        return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list", fmt)
     page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on")
     on_page = AssessmentBatch.id.in_([batch.id for batch in page.items])
     tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *TALLIES.values())
@@ -197,9 +198,8 @@ def sorted_statement(statement: sa.Select, columns: dict, default: str, tie_brea
     return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
 
 
-def send_export(title: str, headers: list[str], rows: list[list], entity_type: str):
+def send_export(title: str, headers: list[str], rows: list[list], entity_type: str, fmt: str):
     """A list export carries personal data out of the registry, so each one is logged with its filter."""
-    fmt = request.args["format"]
     data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
     record_event(current_user, "export", entity_type, None,
                  after={**request.args.to_dict(), "list": title, "rows": len(rows)})

@@ -1,6 +1,7 @@
 """Certificate files: the reprint of one certificate, a batch as one PDF or a ZIP, and the public key.
 
-The files print full document numbers, so every download is logged and none may be cached on the way.
+The files print full document numbers, so every download is logged as a reveal of each holder's number
+(registry/certificates/reprint.py) and none may be cached on the way.
 """
 import io
 
@@ -12,10 +13,9 @@ from registry.accounts.models import Role
 from registry.assessment.models import AssessmentBatch
 from registry.assessment.scopes import get_batch_or_404
 from registry.certificates import batch_output, rendering
-from registry.certificates.reprint import reprint
+from registry.certificates.reprint import record_reveal, reprint
 from registry.certificates.scopes import get_certificate_or_404
 from registry.certificates.views import bp
-from registry.core.audit import record_event
 from registry.core.db import db
 
 readers = roles_required(Role.ADMIN, Role.COUNTY, Role.AGENCY)
@@ -70,7 +70,7 @@ def _batch_file(batch: AssessmentBatch, fmt: str):
         return redirect(url_for("assessment.batch_detail", batch_id=batch.id))
     if len(certificates) <= batch_output.inline_limit():
         data = batch_output.build_in_memory(certificates, fmt)
-        return _send_batch(batch, fmt, len(certificates), io.BytesIO(data))
+        return _send_batch(batch, fmt, certificates, io.BytesIO(data))
     export = batch_output.export_for(batch.id, certificates, fmt)
     status = batch_output.status_of(export)
     if status["state"] == "absent" or (status["state"] == "failed" and request.args.get("retry") == "1"):
@@ -78,21 +78,19 @@ def _batch_file(batch: AssessmentBatch, fmt: str):
             batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
         status = batch_output.status_of(export)
     if status["state"] == "ready":
-        return _send_batch(batch, fmt, len(certificates), export.path)
+        return _send_batch(batch, fmt, certificates, export.path)
     page = render_template("certificates/batch_output.html", batch=batch, fmt=fmt, status=status,
                            count=len(certificates))
     return page, 202
 
 
-def _send_batch(batch: AssessmentBatch, fmt: str, count: int, source):
-    _log_download("assessment_batch", batch.id, format=fmt, certificates=count)
+def _send_batch(batch: AssessmentBatch, fmt: str, certificates: list, source):
+    # One reveal per holder, as if each certificate had been downloaded alone.
+    for certificate in certificates:
+        record_reveal(current_user, certificate, file=fmt, batch=batch.id)
+    db.session.commit()
     return _private(send_file(source, batch_output.MEDIA_TYPES[fmt], as_attachment=fmt == "zip",
                               download_name=f"认定批次{batch.id}-证书.{fmt}"))
-
-
-def _log_download(entity_type: str, entity_id: int, **facts) -> None:
-    record_event(current_user, "download", entity_type, entity_id, after=facts)
-    db.session.commit()
 
 
 def _private(response: Response) -> Response:

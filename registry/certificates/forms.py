@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from registry.assessment.forms import LEVEL_CHOICES, ListFilters, date_field, enum_choices, filter_select
 from registry.certificates.models import CertificateKind, CertificateStatus
+from registry.core.forms import ROW_ID
 from registry.training.forms import ALL, NOT_AN_INTEGER, REQUIRED, optional_int
 
 REASON_LIMIT = Length(max=200, message="最多200个字符")
@@ -31,6 +32,6 @@ class CertificateFilterForm(ListFilters):
     level = filter_select("等级", [SelectChoice(*ALL), *LEVEL_CHOICES], coerce=optional_int)
     occupation_id = filter_select("职业", coerce=optional_int)
     county_code = filter_select("持证人所在县区")
-    batch_id = IntegerField("认定批次", validators=[Optional()], invalid_value_message=NOT_AN_INTEGER)
+    batch_id = IntegerField("认定批次", validators=[Optional(), ROW_ID], invalid_value_message=NOT_AN_INTEGER)
     issued_from = date_field("发证日期从", required=False)
     issued_to = date_field("至", required=False)

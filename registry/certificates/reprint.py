@@ -1,4 +1,5 @@
-"""One certificate's file for a download, as the page and the API both hand it out."""
+"""One certificate's file for a download, as the page and the API both hand it out, and the audit row that
+every certificate file leaves: it prints the holder's full document number."""
 from registry.certificates import rendering
 from registry.certificates.issued_hash import fill_issued_sha256
 from registry.certificates.models import Certificate
@@ -6,11 +7,19 @@ from registry.core.audit import record_event
 
 
 def reprint(actor, certificate: Certificate) -> bytes:
-    """Byte for byte the issued file, unless revoked since (then marked 已撤销); logged, as it prints the full
+    """Byte for byte the issued file, unless revoked since (then marked 已撤销); logged as a reveal of the full
     document number. A certificate issued in bulk gets its hash stored on this first rendering. The caller
     commits (the log and the hash together)."""
     data = rendering.render(certificate)
     fill_issued_sha256(certificate, data)
-    record_event(actor, "download", "certificate", certificate.id,
-                 after={"number": certificate.number, "status": certificate.status.value})
+    record_reveal(actor, certificate, file="pdf", status=certificate.status.value)
     return data
+
+
+def record_reveal(actor, certificate: Certificate, **facts) -> None:
+    """A certificate file shows the holder's full document number, whoever downloads it (a county official
+    who may never reveal one on the person page too): logged with the person page's own event
+    (registry.people.operations.reveal_document), so a person's audit trail lists every disclosure."""
+    masked = certificate.snapshot.get("document_masked") or certificate.person.document_masked
+    record_event(actor, "reveal_document", "person", certificate.person_id,
+                 after={"document": masked, "certificate": certificate.number, **facts})

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from registry.certificates import verification
 from registry.certificates.rendering import signing_key
+from registry.core import arguments
 from registry.core.errors import InvalidInput
 from registry.core.ratelimit import configured, limiter
 
@@ -17,6 +18,11 @@ bp = Blueprint("verify", __name__)
 pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
 uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"), methods=["POST"])
 api = limiter.limit(configured("VERIFY_API_LIMITS"))
+# A name check confirms who holds a certificate: through the JSON endpoint too it spends the pages' budget
+# (the same shared scope), so guessing names is no cheaper there than on /verify/<number>?name=.
+name_checks = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages",
+                                   exempt_when=lambda: not (request.args.get("name") or "").strip())
+NAME_LENGTH = 60
 
 
 class LookupForm(FlaskForm):
@@ -27,7 +33,7 @@ class LookupForm(FlaskForm):
 
     number = StringField("证书编号", validators=[DataRequired("请填写证书编号")],
                          description="证书上的编号，例如 S000041800001254000001")
-    name = StringField("持证人姓名（选填）", validators=[Optional(), Length(max=60, message="最多60个字")],
+    name = StringField("持证人姓名（选填）", validators=[Optional(), Length(max=NAME_LENGTH, message="最多60个字")],
                        description="填写后将核对姓名是否与证书一致")
 
 
@@ -41,7 +47,9 @@ def search():
         except InvalidInput as error:
             form.number.errors.append(error.message.split("：", 1)[-1])
         else:
-            return redirect(url_for("verify.certificate", number=number, name=form.name.data.strip() or None))
+            # An address with ?number= alone leaves the name field None, not "".
+            name = (form.name.data or "").strip() or None
+            return redirect(url_for("verify.certificate", number=number, name=name))
     return render_template("verify/search.html", form=form)
 
 
@@ -49,7 +57,7 @@ def search():
 @pages
 def certificate(number: str):
     try:
-        verdict = verification.verify_number(number, request.args.get("name"))
+        verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
     except InvalidInput as error:
         return render_template("verify/certificate.html", verdict=None, error=error.message), 400
     qr_valid = verification.check_qr(signing_key().public_key(), verdict, request.args)
@@ -58,9 +66,10 @@ def certificate(number: str):
 
 @bp.get("/api/v1/certificates/<number>")
 @api
+@name_checks
 def api_certificate(number: str):
     try:
-        verdict = verification.verify_number(number, request.args.get("name"))
+        verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
     except InvalidInput as error:
         details = [{"field": "number", "message": error.message}]
         return _api_error("invalid_number", error.message, 400, details)

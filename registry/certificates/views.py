@@ -12,6 +12,7 @@ from registry.certificates import operations
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
+from registry.core import arguments
 from registry.core.audit import AuditEvent
 from registry.core.db import commit_with_retry, db
 from registry.core.forms import submit
@@ -57,9 +58,9 @@ def list_certificates():
     statement = sa.select(Certificate).where(
         readable_certificates(current_user),
         *(FILTERS[name](value) for name, value in form.filters().items()))
-    if request.args.get("format") in ("xlsx", "csv"):
+    if fmt := arguments.export_format():
         rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id))
-        return send_export("证书", HEADERS, rows, "certificate_list")
+        return send_export("证书", HEADERS, rows, "certificate_list", fmt)
     page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on")
     return render_template("certificates/certificates.html", page=page, sorting=sorting, form=form,
                            level_labels=LEVEL_LABELS)

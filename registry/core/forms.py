@@ -3,9 +3,14 @@ from collections.abc import Callable
 
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms.validators import NumberRange
 
+from registry.core.arguments import MAX_ID
 from registry.core.db import db
 from registry.core.errors import InvalidInput
+
+# A field that names a row by its id: a larger number names none, and would overflow the database driver.
+ROW_ID = NumberRange(min=1, max=MAX_ID, message=f"应为 1–{MAX_ID} 之间的编号")
 
 
 def submit(form: FlaskForm, operation: Callable[[], object]) -> bool:

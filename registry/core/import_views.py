@@ -8,7 +8,7 @@ from werkzeug.datastructures import FileStorage
 
 from registry.accounts.access import any_role_required
 from registry.accounts.models import Role
-from registry.core import import_jobs
+from registry.core import arguments, import_jobs
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
 from registry.core.imports import Outcome, read_outcomes
@@ -59,8 +59,8 @@ def template_download(columns: list[Column], sample: list[list], title: str, fmt
 @any_role_required
 def job_detail(job_id: int):
     job = get_job_or_404(job_id)
-    only = Outcome(request.args["only"]) if request.args.get("only") in Outcome._value2member_map_ else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    only = Outcome(value) if (value := arguments.option("only", Outcome)) else None
+    page = arguments.integer("page", 1)
     outcomes, matching = ([], 0) if job.status.is_running else read_outcomes(
         import_jobs.outcomes_path(job.id), only, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(

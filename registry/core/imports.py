@@ -70,6 +70,8 @@ class Importer(abc.ABC):
     title: str = ""
     columns: list[Column] = []
     target_url: str | None = None  # where the job page links back to
+    # Set by run_import: a dry run may not answer what a commit may (registry/people/person_rows.py).
+    committing: bool = False
 
     @abc.abstractmethod
     def check_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[RowOutcome, Any]]:
@@ -81,6 +83,9 @@ class Importer(abc.ABC):
 
     def finish(self, counts: dict[str, int]) -> None:
         """Called once after a successful commit (e.g. to record the audit event)."""
+
+    def checked(self, counts: dict[str, int]) -> None:
+        """Called once after a dry run, in its transaction (e.g. to audit what the check looked up)."""
 
 
 class OutcomeLog:
@@ -159,6 +164,7 @@ def run_import(
     `checking()` is entered around each chunk's check (the database look-ups, as opposed to the writes).
     """
     processed = 0
+    importer.committing = commit
     try:
         with _older_objects_frozen():
             for chunk in _chunks(sheet.rows(), CHUNK_SIZE):
@@ -180,4 +186,6 @@ def run_import(
         raise ImportAborted(counts[Outcome.ERROR.value])
     if commit:
         importer.finish(counts)
+    else:
+        importer.checked(counts)
     return counts

@@ -2,10 +2,13 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
+from registry.core import arguments
 from registry.core.db import db
+
+MAX_PER_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -15,11 +18,9 @@ class Sorting:
 
 
 def current_sorting(columns: dict[str, sa.ColumnElement], default: str) -> Sorting:
-    """Read ?sort=key&dir=desc, accepting only whitelisted keys."""
-    key = request.args.get("sort", default)
-    if key not in columns:
-        key = default
-    return Sorting(key, request.args.get("dir") == "desc")
+    """Read ?sort=key&dir=desc. A key no column has (an old bookmark) falls back to the default order."""
+    key = arguments.option("sort", columns, default)
+    return Sorting(key, arguments.option("dir", ("asc", "desc")) == "desc")
 
 
 def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default: str) -> tuple[Pagination, Sorting]:
@@ -30,8 +31,8 @@ def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default
     order = [column.desc() if sorting.descending else column.asc(), *primary]
     page = db.paginate(
         statement.order_by(*order),
-        page=request.args.get("page", 1, type=int),
-        per_page=min(request.args.get("per_page", current_app.config["PER_PAGE"], type=int), 200),
+        page=arguments.integer("page", 1),
+        per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
         error_out=False,
     )
     return page, sorting

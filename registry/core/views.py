@@ -1,9 +1,10 @@
 """The landing page of each role, the health check and the audit log."""
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from registry.accounts.access import admin_required, any_role_required
+from registry.core import arguments
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.landing import landing_figures
@@ -39,7 +40,7 @@ def index():
 def audit_log():
     statement = sa.select(AuditEvent)
     for field in ("action", "entity_type", "actor_name"):
-        if value := request.args.get(field, "").strip():
+        if value := arguments.text(field, max_length=80):
             statement = statement.where(getattr(AuditEvent, field) == value)
     columns = {"occurred_at": AuditEvent.occurred_at, "action": AuditEvent.action, "actor": AuditEvent.actor_name}
     page, sorting = paginate(statement, columns, default="occurred_at")

@@ -1,10 +1,11 @@
 """Administrator pages for recognition agencies (with filed scope) and training institutions."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from registry.accounts.access import admin_required
+from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import paginate
@@ -30,12 +31,12 @@ AGENCY_TARGET_FALLBACK = 150
 @admin_required
 def list_agencies():
     statement = sa.select(Agency).options(selectinload(Agency.county), selectinload(Agency.scopes))
-    if query := request.args.get("q", "").strip():
+    if query := arguments.text("q", max_length=100):
         statement = statement.where(sa.or_(Agency.name.contains(query, autoescape=True),
                                            Agency.filing_number.contains(query, autoescape=True)))
-    if (status := request.args.get("status")) in set(AgencyStatus):
+    if status := arguments.option("status", AgencyStatus):
         statement = statement.where(Agency.status == status)
-    if county := request.args.get("county"):
+    if county := arguments.text("county", max_length=12):
         statement = statement.where(Agency.county_code == county)
     columns = {"name": Agency.name, "filed_on": Agency.filed_on, "status": Agency.status}
     page, sorting = paginate(statement, columns, default="name")
@@ -151,14 +152,14 @@ def _agency_progress() -> tuple[int, int]:
 @admin_required
 def list_institutions():
     statement = sa.select(TrainingInstitution).options(selectinload(TrainingInstitution.county))
-    if query := request.args.get("q", "").strip():
+    if query := arguments.text("q", max_length=100):
         statement = statement.where(sa.or_(
             TrainingInstitution.name.contains(query, autoescape=True),
             TrainingInstitution.credit_code.contains(query.upper(), autoescape=True),
         ))
-    if (kind := request.args.get("kind")) in set(InstitutionKind):
+    if kind := arguments.option("kind", InstitutionKind):
         statement = statement.where(TrainingInstitution.kind == kind)
-    if county := request.args.get("county"):
+    if county := arguments.text("county", max_length=12):
         statement = statement.where(TrainingInstitution.county_code == county)
     columns = {"name": TrainingInstitution.name, "kind": TrainingInstitution.kind,
                "county": TrainingInstitution.county_code, "created_at": TrainingInstitution.created_at}

@@ -1,8 +1,20 @@
-"""The person cells every import shares (证件类型, 证件号码, 姓名, 所在县区) and finding or registering them in bulk."""
+"""The person cells every import shares (证件类型, 证件号码, 姓名, 所在县区) and finding or registering them in bulk.
+
+An import answers its uploader row by row, so what it says about a registered person is disclosure: about a
+person outside the uploader's scope (registry/people/scopes.py) a dry run says exactly what it says about a
+number nobody has (new, with the name the row gave), so guessing numbers and names against it confirms
+nothing. The commit is a write with the uploader's name on it: there the person is enrolled (or scored) if
+the row's name is the registered one, and the row refused, without the registered name, if it is not.
+Every number outside the scope that an import looks up is counted (for the audit log) and charged to the
+uploader's budget (PERSON_LOOKUP_LIMITS); past it those rows are refused.
+"""
+from collections import Counter
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from registry.accounts.models import Role
+from registry.core import ratelimit
 from registry.core.db import db
 from registry.core.imports import RowError
 from registry.people.identity import (
@@ -11,6 +23,7 @@ from registry.people.identity import (
 from registry.people.masking import mask_document, mask_name
 from registry.people.models import Person
 from registry.people.operations import protector
+from registry.people.scopes import readable_persons
 from registry.reference.models import County
 
 DOCUMENT_TYPE, DOCUMENT_NUMBER, NAME, COUNTY = "证件类型", "证件号码", "姓名", "所在县区"
@@ -72,16 +85,26 @@ class KnownPerson(NamedTuple):
     name: str
     key_groups: int
     document_cipher: str
+    is_visible: bool = True  # within the uploader's scope: they may be told about this person
+
+
+NAME_MISMATCH = "与该证件号码已登记的姓名不符，请核对证件号码和姓名"
 
 
 class PersonRows:
     """One import's view of the persons its rows name: keyed hashes, repeats in the file, look-up, bulk insert."""
 
-    def __init__(self):
+    def __init__(self, actor=None):
+        """`actor` is the uploader; without one (the CLI, the demo) and for an administrator every person is
+        in scope."""
         self.protector = protector()
         self.first_row_of: dict[str, int] = {}
         self.first_name_of: dict[str, tuple[int, str]] = {}
         self._counties: dict[str, str] | None = None
+        self.actor = actor
+        self.scope = None if actor is None or actor.role is Role.ADMIN else readable_persons(actor)
+        self.lookups: Counter[str] = Counter({"out_of_scope": 0, "out_of_scope_registered": 0, "refused": 0})
+        self.refused: set[str] = set()
 
     def digest(self, document_type: DocumentType, number: str) -> str:
         return self.protector.lookup_hash(document_type.value, number)
@@ -114,18 +137,59 @@ class PersonRows:
         return self._counties[text]
 
     def find(self, digests: list[str]) -> dict[str, KnownPerson]:
+        """The registered persons these numbers name, each marked in or out of the uploader's scope; the
+        numbers outside it are counted and charged to the uploader's budget (see the module's docstring)."""
         if not digests:
             return {}
-        rows = db.session.execute(
-            sa.select(Person.document_hash, Person.id, Person.name, Person.key_groups, Person.document_cipher)
-            .where(Person.document_hash.in_(digests)))
-        return {digest: KnownPerson(*known) for digest, *known in rows}
+        columns = [Person.document_hash, Person.id, Person.name, Person.key_groups, Person.document_cipher]
+        if self.scope is not None:
+            columns.append(self.scope)
+        rows = db.session.execute(sa.select(*columns).where(Person.document_hash.in_(digests)))
+        found = {digest: KnownPerson(*known[:4], bool(known[4]) if len(known) > 4 else True)
+                 for digest, *known in rows}
+        if self.scope is not None:
+            self._charge([digest for digest in dict.fromkeys(digests)
+                          if digest not in found or not found[digest].is_visible], found)
+        return found
+
+    def _charge(self, outside: list[str], found: dict[str, KnownPerson]) -> None:
+        # Unknown numbers count too: a budget spent only on registered ones would itself tell them apart.
+        self.lookups["out_of_scope"] += len(outside)
+        self.lookups["out_of_scope_registered"] += sum(digest in found for digest in outside)
+        if outside and not ratelimit.spend("PERSON_LOOKUP_LIMITS", f"user:{self.actor.id}", len(outside)):
+            self.refused.update(outside)
+            self.lookups["refused"] += len(outside)
+
+    def refusal(self, digest: str) -> RowError | None:
+        """Why a row goes unanswered: its number is outside the scope and the uploader's budget is spent."""
+        if digest not in self.refused:
+            return None
+        return RowError(DOCUMENT_NUMBER, f"查询过于频繁：本账号查询本单位记录以外的证件号码已超过上限"
+                                         f"（{ratelimit.described('PERSON_LOOKUP_LIMITS')}），请稍后再试")
+
+    def answerable(self, known: KnownPerson | None, committing: bool) -> KnownPerson | None:
+        """The person a row may be answered about: none, in a dry run, for a person outside the scope."""
+        if known is not None and not known.is_visible and not committing:
+            return None
+        return known
+
+    @property
+    def new_note(self) -> str:
+        """Added to "new person" answers where the scope is limited: such a row may name someone registered
+        elsewhere, which only the commit finds out."""
+        return "" if self.scope is None else "（如该证件号码已在他处登记，提交时核对姓名）"
 
     @staticmethod
     def name_mismatch(known: KnownPerson, name: str) -> RowError | None:
         if known.name == name:
             return None
+        if not known.is_visible:  # at commit, about someone outside the scope: never their registered name
+            return RowError(NAME, NAME_MISMATCH)
         return RowError(NAME, f"与该证件号码已登记的姓名（{mask_name(known.name)}）不符")
+
+    def lookup_facts(self) -> dict[str, int]:
+        """For the audit log: how many numbers outside the scope were looked up, never the numbers."""
+        return dict(self.lookups)
 
     def insert(self, rows: list[dict]) -> dict[str, int]:
         """Register new persons with one Core executemany, not an ORM object per row: 6–7× faster

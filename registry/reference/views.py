@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from registry.accounts.access import admin_required
+from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import paginate
@@ -21,12 +22,12 @@ bp = Blueprint("reference", __name__)
 @admin_required
 def list_occupations():
     statement = sa.select(Occupation)
-    if query := request.args.get("q", "").strip():
+    if query := arguments.text("q", max_length=100):
         statement = statement.where(sa.or_(Occupation.code.contains(query, autoescape=True),
                                            Occupation.name.contains(query, autoescape=True)))
-    if edition := request.args.get("edition", type=int):
+    if edition := arguments.integer("edition", None, *operations.EDITION_RANGE):
         statement = statement.where(Occupation.edition == edition)
-    if (active := request.args.get("active")) in ("1", "0"):
+    if active := arguments.option("active", ("1", "0")):
         statement = statement.where(Occupation.is_active == (active == "1"))
     columns = {"code": Occupation.code, "name": Occupation.name, "edition": Occupation.edition}
     page, sorting = paginate(statement, columns, default="code")
@@ -76,7 +77,7 @@ def _occupation_values(form: OccupationForm) -> dict:
 @bp.get("/admin/targets")
 @admin_required
 def list_targets():
-    year = request.args.get("year", TARGET_YEAR, type=int)
+    year = _target_year()
     split_form = _with_indicators(SplitTargetForm(formdata=None, year=year), splittable_only=True)
     return render_template("reference/targets.html", year=year, rows=queries.target_grid(year),
                            counties=queries.current_counties(), years=queries.target_years(),
@@ -116,14 +117,19 @@ def split_target():
 
 def _target_defaults() -> dict:
     """Opened from a cell of the targets table: start from the target already set there, if any."""
-    values = {"indicator_key": request.args.get("indicator"),
-              "county_code": request.args.get("county", CITY_CODE),
-              "year": request.args.get("year", TARGET_YEAR, type=int)}
+    values = {"indicator_key": arguments.text("indicator", max_length=60),
+              "county_code": arguments.text("county", max_length=12) or CITY_CODE,
+              "year": _target_year()}
     target = db.session.scalar(sa.select(Target).filter_by(
         indicator_key=values["indicator_key"], county_code=values["county_code"], year=values["year"]))
     if target is not None:
         values |= {"value": Decimal(operations.plain_number(target.value)), "comparator": target.comparator}
     return values
+
+
+def _target_year() -> int:
+    """Targets exist only for the plan's years, so a year outside them names nothing to show or edit."""
+    return arguments.integer("year", TARGET_YEAR, *operations.TARGET_YEARS)
 
 
 def _with_indicators(form, splittable_only: bool = False):

@@ -10,6 +10,8 @@ from flask_login import current_user
 from registry.accounts.access import roles_required
 from registry.accounts.models import Role
 from registry.certificates.models import CertificateKind
+from registry.core import arguments as query_args  # `arguments` names a query's arguments here
+from registry.core.arguments import MAX_ID
 from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
@@ -22,7 +24,6 @@ from registry.stats.views import ROLES, bp, visible_counties
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTHS_BY_DEFAULT = 24
-MAX_ID = 2**31 - 1  # ids are 32-bit database integers; a larger one names no row (and overflows the driver)
 CHART_BARS = 20  # the table lists every row; a chart of hundreds of institutions would be unreadable
 # dimension → (menu label, query, whether the certificate kind applies)
 DIMENSIONS = {
@@ -130,8 +131,8 @@ def drilldown(dimension: str):
     if dimension == "month" and filters.date_from is None:
         filters = recent_months(filters)
     table = drilldown_table(dimension, filters)
-    if request.args.get("format") in ("xlsx", "csv"):
-        return _export(table.title, [column.header for column in table.columns], table.body())
+    if fmt := query_args.export_format():
+        return _export(table.title, [column.header for column in table.columns], table.body(), fmt)
     return _page("stats/drilldown.html", None, dimension=dimension, uses_kind=uses_kind, filters=filters,
                  table=table, charts=_charts(table, dimension))
 
@@ -195,9 +196,9 @@ def funnel_page():
     except Forbidden:
         abort(403)
     tables = funnel_tables(filters)
-    if request.args.get("format") in ("xlsx", "csv"):
+    if fmt := query_args.export_format():
         table = tables[wanted]
-        return _export(table.title, [column.header for column in table.columns], table.body())
+        return _export(table.title, [column.header for column in table.columns], table.body(), fmt)
     for name, table in tables.items():
         _link_leaks(table, name, filters)
     total = tables["county"].total
@@ -232,9 +233,9 @@ def funnel_leaks(leak: str):
         abort(403)
     arguments = (leak, filters.county_codes, filters.institution_id, filters.date_from, filters.date_to)
     title, headers = funnel.LEAKS[leak].title, funnel.leak_headers(leak)
-    if request.args.get("format") in ("xlsx", "csv"):
-        return _export(title, headers, funnel.leak_rows(*arguments))
-    page = Page(request.args.get("page", 1, type=int), funnel.leak_count(*arguments))
+    if fmt := query_args.export_format():
+        return _export(title, headers, funnel.leak_rows(*arguments), fmt)
+    page = Page(query_args.integer("page", 1), funnel.leak_count(*arguments))
     rows = funnel.leak_rows(*arguments, limit=page.per_page, offset=page.offset)
     institution = filters.institution_id and db.session.get(TrainingInstitution, filters.institution_id)
     return _page("stats/funnel_leaks.html", None, leak=leak, title=title, headers=headers, rows=rows,
@@ -279,9 +280,8 @@ def _page(template: str, error: str | None, **context):
                            leaks=funnel.LEAKS, is_admin=current_user.role is Role.ADMIN, **context)
 
 
-def _export(title: str, headers: list[str], rows: list[list]):
+def _export(title: str, headers: list[str], rows: list[list], file_format: str):
     """Send a table in the format asked; each export is logged with its filter, like the list exports."""
-    file_format = request.args["format"]
     data = write_xlsx(headers, rows) if file_format == "xlsx" else write_csv(headers, rows)
     record_event(current_user, "export", "stats_table", None,
                  after={**request.args.to_dict(), "table": title, "rows": len(rows)})

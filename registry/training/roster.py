@@ -73,6 +73,9 @@ class RosterImporter(ClassImporter):
 
     def __init__(self, job: ImportJob):
         super().__init__(job)
+        # A roster names anyone, so its answers are kept to what the uploader may know (person_rows.py);
+        # completions only ever answer about this class's own trainees.
+        self.people = PersonRows(self.actor)
         self.is_checked = False
         self.written = {"new_persons": 0, "enrolments": 0}
 
@@ -117,9 +120,11 @@ class RosterImporter(ClassImporter):
         if isinstance(fields, RowError):
             return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
         who = subject(fields["document_type"], fields["number"], fields["name"])
-        known = persons.get(fields["digest"])
+        if refused := self.people.refusal(fields["digest"]):
+            return RowOutcome(row, Outcome.ERROR, refused.message, refused.column, who), None
+        known = self.people.answerable(persons.get(fields["digest"]), self.committing)
         if known is None:
-            return RowOutcome(row, Outcome.NEW, "新登记人员并报名", subject=who), fields
+            return RowOutcome(row, Outcome.NEW, "新登记人员并报名" + self.people.new_note, subject=who), fields
         if mismatch := self.people.name_mismatch(known, fields["name"]):
             return RowOutcome(row, Outcome.ERROR, mismatch.message, mismatch.column, who), None
         if known.id in enrolled:
@@ -152,6 +157,15 @@ class RosterImporter(ClassImporter):
         record_event(self.actor, "import_roster", "training_class", self.training_class.id, after={
             "file": self.job.filename, "sha256": self.job.file_sha256, **self.written,
             "skipped": counts.get("skipped", 0), "errors_skipped": counts.get("error", 0),
+            **self.people.lookup_facts(),
+        })
+
+    def checked(self, counts: dict[str, int]) -> None:
+        # A dry run writes nothing, but it answers about persons: who looked up how many numbers outside
+        # their records is what shows an institution probing the registry.
+        record_event(self.actor, "check_import", "training_class", self.training_class.id, after={
+            "kind": self.kind, "file": self.job.filename, "rows": sum(counts.values()),
+            **self.people.lookup_facts(),
         })
 
 

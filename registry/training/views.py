@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager
 
 from registry.accounts.access import roles_required
 from registry.accounts.models import Role
+from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import current_sorting, paginate
@@ -41,9 +42,9 @@ def list_classes():
     statement = queries.filtered_classes(readable_classes(current_user), form.filters())
     columns = {"name": TrainingClass.name, "starts_on": TrainingClass.starts_on,
                "status": TrainingClass.status, "enrolments": queries.enrolment_count_column()}
-    if request.args.get("format") in ("xlsx", "csv"):
+    if fmt := arguments.export_format():
         rows = queries.class_export_rows(_sorted(statement, columns, "starts_on", TrainingClass.id))
-        return _export("培训班", queries.CLASS_HEADERS, rows)
+        return _export("培训班", queries.CLASS_HEADERS, rows, fmt)
     page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on")
     tallies = queries.trainee_tallies([training_class.id for training_class in page.items])
     return render_template("training/classes.html", page=page, sorting=sorting, form=form, tallies=tallies,
@@ -161,9 +162,9 @@ def list_trainees():
     statement = queries.filtered_enrollments(readable_classes(current_user), form.filters())
     columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
                "class": TrainingClass.name}
-    if request.args.get("format") in ("xlsx", "csv"):
+    if fmt := arguments.export_format():
         rows = queries.trainee_export_rows(_sorted(statement, columns, "enrolled_on", Enrollment.id))
-        return _export("学员名单", queries.TRAINEE_HEADERS, rows)
+        return _export("学员名单", queries.TRAINEE_HEADERS, rows, fmt)
     page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on")
     return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
 
@@ -245,10 +246,10 @@ def _sorted(statement: sa.Select, columns: dict, default: str, tie_breaker) -> s
     return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
 
 
-def _export(title: str, headers: list[str], rows: list[list]):
-    data = write_xlsx(headers, rows) if request.args["format"] == "xlsx" else write_csv(headers, rows)
+def _export(title: str, headers: list[str], rows: list[list], fmt: str):
+    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
     operations.record_export(current_user, title, len(rows), request.args.to_dict())
     db.session.commit()
-    mimetype = XLSX_MIMETYPE if request.args["format"] == "xlsx" else "text/csv"
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv"
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"{title}_{date.today():%Y%m%d}.{request.args['format']}")
+                     download_name=f"{title}_{date.today():%Y%m%d}.{fmt}")

@@ -70,8 +70,8 @@ def test_the_pdf_is_the_issued_file_and_the_download_is_logged(api, approved_bat
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
     assert hashlib.sha256(response.data).hexdigest() == certificate.pdf_sha256
-    logged = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "download",
-                                                           AuditEvent.entity_id == str(certificate.id)))
+    logged = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "reveal_document",
+                                                           AuditEvent.entity_id == str(certificate.person_id)))
     assert logged is not None
     stranger = token_for(make_user(Role.AGENCY, organization_id=make_agency().id))
     assert api.get(f"/api/v1/certificates/{certificate.number}/pdf", token=stranger).status_code == 404

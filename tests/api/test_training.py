@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from registry.accounts.models import Role
 from registry.core.db import db
 from registry.people.identity import resident_id_check_char
-from registry.training.models import Enrollment, TrainingClass
+from registry.training.models import ClassStatus, Enrollment, TrainingClass
 
 TODAY = date.today()
 NEW_CLASS = {"name": "API 焊工班", "occupation_code": "6-18-02-04", "training_type": "employment",
@@ -154,3 +154,34 @@ def test_bad_query_parameters_are_400(api, token):
                   "institution_id=abc", "occupation_code=0-00-00-00"):
         response = api.get(f"/api/v1/classes?{query}", token=token)
         assert response.status_code == 400 and response.get_json()["error"] == "bad_request", query
+
+
+def test_a_bulk_dry_run_answers_about_someone_outside_the_scope_as_about_an_unknown_number(
+        api, token, running_class, make_person, make_class, make_institution, institution_user):
+    """王晓明 is another institution's trainee: his number, with a wrong or the right name, is answered as a
+    number nobody has; each dry run leaves an audit row counting the numbers outside the caller's records."""
+    from registry.core.audit import AuditEvent
+    from registry.people.operations import protector
+    from registry.training.operations import enroll_person
+
+    person = make_person(name="王晓明")
+    enroll_person(None, make_class(institution=make_institution(), status=ClassStatus.RUNNING), person)
+    db.session.commit()
+    number = protector().decrypt(person.document_cipher)
+    path = f"/api/v1/classes/{running_class}/enrolments"
+
+    def answer(document_number: str, name: str) -> dict:
+        rows = [{"document_number": document_number, "name": name}]
+        response = api.post(path, token=token, json={"rows": rows})
+        assert response.status_code == 200
+        body = response.get_json()
+        for row in body["rows"]:
+            row["subject"] = row["subject"].split(" ")[0]  # the masked number differs, by construction
+        return body
+
+    for guess in ("张三", "王晓明"):
+        assert answer(number, guess) == answer(resident_id(900), guess)
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "check_import")).all()
+    assert len(events) == 4 and {event.actor_id for event in events} == {institution_user.id}
+    assert [event.after["out_of_scope_registered"] for event in events] == [1, 0, 1, 0]
+    assert all(event.after["out_of_scope"] == 1 and number not in str(event.after) for event in events)

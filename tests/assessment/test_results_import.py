@@ -96,15 +96,18 @@ def results_by_name() -> dict[str, AssessmentResult]:
     return {name: result for name, result in rows}
 
 
-def test_dry_run_reports_every_row_and_writes_nothing(client, upload, batch, make_person):
+def test_dry_run_reports_every_row_and_writes_nothing(client, upload, batch, make_person, make_batch, agency):
     known = make_person(name="老考生")
+    # Assessed by this agency before: in its records, so the dry run may say it knows him.
+    record_result(None, make_batch(agency=agency), known, theory=50, practical=50)
+    db.session.commit()
     rows = result_rows(2) + [["居民身份证", resident_id(3), "考生3", "", "40", "90", "", "缺考补测"]]
     job = upload(csv_bytes(rows + [["居民身份证", _number_of(known), "老考生", "", "60", "60", "", ""]]))
     assert job.status is JobStatus.CHECKED and job.counts == {"new": 3, "existing": 1}
     html = client.get(f"/imports/{job.id}").get_data(as_text=True)
     assert "新登记人员，录入成绩（合格）" in html and "（不合格）" in html and "考*3" in html
     assert resident_id(3) not in html, "the report must mask document numbers"
-    assert count(AssessmentResult) == 0 and count(Person) == 1
+    assert count(AssessmentResult, AssessmentResult.batch_id == batch.id) == 0 and count(Person) == 1
     assert db.session.get(type(batch), batch.id).status is BatchStatus.PLANNED
 
 
@@ -129,7 +132,7 @@ def test_commit_registers_candidates_and_records_results_once(client, upload, ba
     assert len(events) == 1 and events[0].entity_id == str(batch.id)
     assert events[0].after | {"sha256": None} == {
         "file": "成绩.csv", "sha256": None, "new_persons": 4, "created": 4, "updated": 0, "skipped": 0,
-        "errors_skipped": 0}
+        "errors_skipped": 0, "out_of_scope": 4, "out_of_scope_registered": 0, "refused": 0}
 
 
 def test_reupload_updates_changed_scores_skips_the_rest_and_never_duplicates(client, upload, batch):
@@ -193,11 +196,28 @@ def test_the_same_person_twice_is_an_error_on_the_later_row(client, upload):
     assert error_rows(client, job) == [("4", "证件号码", "与第 2 行是同一人（证件号码重复）")]
 
 
-def test_a_name_unlike_the_registered_one_is_refused(client, upload, app):
-    register_person(None, DocumentType.RESIDENT_ID, resident_id(1), "王五", "410221")
+def test_a_name_unlike_the_registered_one_is_refused(client, upload, app, make_batch, agency):
+    # 王五 is one of this agency's candidates already: the dry run may name him, masked.
+    person = register_person(None, DocumentType.RESIDENT_ID, resident_id(1), "王五", "410221")
+    record_result(None, make_batch(agency=agency), person, theory=50, practical=50)
     db.session.commit()
     job = upload(csv_bytes(result_rows(1)))
     assert error_rows(client, job) == [("2", "姓名", "与该证件号码已登记的姓名（王*）不符")]
+
+
+def test_someone_outside_the_agencys_records_is_answered_like_an_unknown_number(client, upload):
+    """王五 was never this agency's candidate: the dry run neither names him nor confirms a guess; the commit
+    refuses the wrong name without telling the registered one."""
+    register_person(None, DocumentType.RESIDENT_ID, resident_id(1), "王五", "410221")
+    db.session.commit()
+    probe = upload(csv_bytes(result_rows(1)))
+    control = upload(csv_bytes([["居民身份证", resident_id(50), "考生1", "", "85", "70", "", ""]]))
+    assert probe.counts == control.counts == {"new": 1}
+    assert error_rows(client, probe) == []
+    assert "王*" not in client.get(f"/imports/{probe.id}").get_data(as_text=True)
+    job = commit(client, probe)
+    assert job.status is JobStatus.CHECKED and "未写入任何数据" in job.message
+    assert error_rows(client, job) == [("2", "姓名", "与该证件号码已登记的姓名不符，请核对证件号码和姓名")]
 
 
 def test_an_approved_batch_refuses_the_whole_upload(client, upload, batch, make_person):

@@ -190,8 +190,12 @@ def test_a_small_batch_downloads_as_one_pdf_page_per_certificate(agency_client, 
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
     assert page_count(response.data, tmp_path) == len(batch_output.batch_certificates(batch.id)) == 4
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "download")).one()
-    assert (event.entity_type, event.after) == ("assessment_batch", {"format": "pdf", "certificates": 4})
+    # Each holder's full number is printed: one reveal per person, as the person page logs it.
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "reveal_document")).all()
+    certificates = batch_output.batch_certificates(batch.id)
+    assert sorted((event.entity_type, event.entity_id) for event in events) == sorted(
+        ("person", str(certificate.person_id)) for certificate in certificates)
+    assert {(event.after["file"], event.after["batch"]) for event in events} == {("pdf", batch.id)}
 
 
 def test_zip_entries_equal_the_single_downloads(agency_client):

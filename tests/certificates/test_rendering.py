@@ -166,8 +166,27 @@ def test_the_download_is_the_issued_file_and_prints_every_mandatory_field(agency
                      "http://pjjg.osta.org.cn",
                      "未上传照片", f"http://127.0.0.1:5000/verify/{certificate.number}"):
         assert expected in text, expected
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "download")).all()[-1]
-    assert (event.entity_type, event.entity_id) == ("certificate", str(certificate.id))
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "reveal_document")).all()[-1]
+    assert (event.entity_type, event.entity_id) == ("person", str(certificate.person_id))
+    assert event.after["certificate"] == certificate.number
+
+
+def test_a_county_download_is_logged_as_revealing_the_holders_full_number(issued, make_user, login):
+    """The file prints the full ID number: the person page's reveal event, on the person, not a "download"."""
+    from registry.core.audit import AuditEvent
+
+    certificate = issued(passed=1)[0]
+    full_number = protector().decrypt(certificate.snapshot["document_cipher"])
+    county_user = make_user(Role.COUNTY, county_code="410221")
+    client = login(county_user)
+    assert client.get(f"/certificates/{certificate.id}/pdf").status_code == 200
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.actor_id == county_user.id,
+                                                            AuditEvent.action != "login")).all()
+    assert [(event.action, event.entity_type, event.entity_id) for event in events] == [
+        ("reveal_document", "person", str(certificate.person_id))]
+    assert events[0].after["certificate"] == certificate.number
+    assert events[0].after["document"] == certificate.snapshot["document_masked"]
+    assert full_number not in str(events[0].after)
 
 
 def test_the_printed_qr_verifies_with_the_published_key(agency_client, app, tmp_path):

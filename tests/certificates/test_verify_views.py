@@ -257,3 +257,18 @@ def test_uploads_have_their_own_tighter_limit(client, app, certificate):
     assert upload(client, b"not a pdf").status_code == 400
     assert upload(client, b"not a pdf").status_code == 429
     assert client.get("/verify/upload").status_code == 200
+
+
+def test_name_guesses_count_against_the_page_limit_on_the_page_and_the_api_alike(client, app, certificate):
+    # A name check confirms who holds a certificate: guessing names must cost the page's budget whichever
+    # door the guesses come through, not the JSON endpoint's larger one.
+    app.config["VERIFY_PAGE_LIMITS"] = "3/minute"
+    app.config["VERIFY_API_LIMITS"] = "100/minute"
+    assert client.get(f"/verify/{certificate.number}?name=王一").status_code == 200
+    for guess in ("王二", "王三"):
+        assert client.get(f"/api/v1/certificates/{certificate.number}?name={guess}").status_code == 200
+    response = client.get(f"/api/v1/certificates/{certificate.number}?name=王四")
+    assert response.status_code == 429 and response.get_json()["error"] == "rate_limited"
+    assert client.get(f"/verify/{certificate.number}?name=王五").status_code == 429
+    # Looking a number up without a name stays within the API's own limit.
+    assert client.get(f"/api/v1/certificates/{certificate.number}").status_code == 200

@@ -32,13 +32,13 @@ class NumberImporter(Importer):
 
     def __init__(self, job):
         self.job = job
-        self.checked = 0
+        self.rows_checked = 0
 
     def check_chunk(self, rows):
         hog = Hog()  # what a parse holds when memory runs out: it must be let go before the job is finished
         HOGS.append(weakref.ref(hog))
-        self.checked += len(rows)
-        if self.fail_with is not None and self.checked > self.fail_after:
+        self.rows_checked += len(rows)
+        if self.fail_with is not None and self.rows_checked > self.fail_after:
             raise self.fail_with()
         return [(RowOutcome(row, Outcome.NEW, "新增", subject=values["name"]), values) for row, values in rows]
 

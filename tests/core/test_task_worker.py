@@ -7,6 +7,7 @@ import time
 from datetime import date, timedelta
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from registry.accounts.models import Role
@@ -44,6 +45,11 @@ def wait_for(client: httpx.Client, job_id: int, done, seconds: float = 300) -> d
             return state
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} still {state} after {seconds} s")
+
+
+@pytest.fixture
+def served_environment():
+    return {"REGISTRY_PERSON_LOOKUP_LIMITS": "1000000/hour"}  # 30,000 new persons, checked and committed
 
 
 def test_an_import_whose_worker_is_killed_mid_commit_runs_again_whole(

@@ -297,3 +297,18 @@ def test_a_reveal_without_the_form_token_is_refused(client, users, trainee):
 def test_every_role_finds_the_search_in_the_menu(client, login, users, user):
     login(users[user])
     assert 'href="/people"' in html_of(client.get("/dashboard"))
+
+
+# --- a number outside the user's scope --------------------------------------------------------------------
+
+def test_a_number_outside_the_scope_is_answered_like_an_unknown_number(client, login, users, trainee):
+    """The agency has no record of 王晓明: his number finds what a number nobody has finds, word for word."""
+    login(users["agency"]).get("/dashboard")  # shows the welcome message, so neither search page has it
+    unknown = "41022119850312" + "001"
+    unknown += resident_id_check_char(unknown)
+    assert unknown != NUMBER
+    pages = [html_of(search(client, number)) for number in (NUMBER, unknown)]
+    masked = [f"{number[:6]}********{number[-4:]}" for number in (NUMBER, unknown)]
+    assert masked[0] in pages[0] and masked[1] in pages[1]
+    assert pages[0].replace(masked[0], "") == pages[1].replace(masked[1], "")
+    assert "王" not in pages[0]

@@ -90,14 +90,19 @@ def report(client, job, only: str = "") -> str:
     return client.get(f"/imports/{job.id}?only={only}").get_data(as_text=True)
 
 
-def test_dry_run_reports_every_row_and_writes_nothing(client, upload, make_person):
-    make_person(name="老学员")  # resident_id(1) is taken by this person
+def test_dry_run_reports_every_row_and_writes_nothing(client, upload, make_person, make_class,
+                                                      institution_user):
+    from registry.training.operations import enroll_person
+
+    # resident_id(1) is taken by this person, a trainee of the same institution: the report may name him.
+    enroll_person(None, make_class(institution=institution_user.institution), make_person(name="老学员"))
+    db.session.commit()
     rows = roster_rows(3)
     rows[0][2] = "学员1"
     job = upload(csv_bytes(rows))
     assert job.status is JobStatus.CHECKED
     assert job.counts == {"error": 1, "new": 2}
-    assert count(Enrollment) == 0 and count(Person) == 1
+    assert count(Enrollment) == 1 and count(Person) == 1
     html = report(client, job)
     assert "新增" in html and "与该证件号码已登记的姓名（老*员）不符" in html and "学*2" in html
     assert resident_id(2) not in html, "the report must mask document numbers"
@@ -229,10 +234,9 @@ def test_blank_rows_count_towards_the_row_limit(app, upload):
     assert job.message == "行数过多：表格超过 1010 行（空行也计算在内；数据行最多 10 行）"
 
 
-def test_the_files_kept_for_a_job_hold_no_full_id_number(app, client, upload, make_person):
-    make_person(name="老学员")  # resident_id(1) is registered under another name: an error row naming it
+def test_the_files_kept_for_a_job_hold_no_full_id_number(app, client, upload):
     rows = roster_rows(3)
-    rows[0][2] = "学员1"
+    rows[0][2] = ""  # an error row: its report names the row's number, masked
     job = upload(csv_bytes(rows))
     assert job.counts == {"error": 1, "new": 2}
 
@@ -270,8 +274,9 @@ def test_a_row_that_turns_bad_before_commit_rolls_back_everything(client, upload
 def test_existing_person_keeps_record_and_gains_key_groups(client, upload, make_person):
     person = make_person(name="学员1", key_groups=int(KeyGroup.VETERAN))
     job = upload(csv_bytes(roster_rows(1)))
-    assert job.counts == {"existing": 1}
+    assert job.counts == {"new": 1}  # registered, not in this institution's records: a dry run won't say
     commit(client, job)
+    assert db.session.get(ImportJob, job.id).counts == {"existing": 1} and count(Person) == 1
     db.session.refresh(person)
     assert person.groups == KeyGroup.VETERAN | KeyGroup.RURAL_LABOUR
 
@@ -335,3 +340,97 @@ def test_report_stays_readable_after_the_class_finished_and_a_new_upload_is_refu
     refused = upload(csv_bytes(roster_rows(1, start=5)))
     assert refused.status is JobStatus.FAILED and "培训班已结束" in refused.message
     assert count(Enrollment) == 2
+
+
+# --- persons outside the institution's scope (issue 19, item 7) -------------------------------------------
+
+@pytest.fixture
+def trained_elsewhere(make_person, make_class, make_institution):
+    """王晓明, enrolled by another institution only: this institution has no record of him."""
+    from registry.training.operations import enroll_person
+
+    person = make_person(name="王晓明")
+    enroll_person(None, make_class(institution=make_institution(), status=ClassStatus.RUNNING), person)
+    db.session.commit()
+    return person
+
+
+def number_of(person) -> str:
+    from registry.people.operations import protector
+
+    return protector().decrypt(person.document_cipher)
+
+
+def roster_row(number: str, name: str) -> list:
+    return ["居民身份证", number, name, "", "杞县", "", "", "2025-03-05"]
+
+
+def answers(job) -> list[tuple]:
+    """What the dry run tells the uploader about each row, but the row's own (masked) number."""
+    from registry.core.import_jobs import outcomes_path
+    from registry.core.imports import read_outcomes
+
+    outcomes, _total = read_outcomes(outcomes_path(job.id))
+    return [(outcome.outcome.value, outcome.message, outcome.column, outcome.subject.split(" ")[0])
+            for outcome in outcomes]
+
+
+@pytest.mark.parametrize("guess", ["张三", "王晓明"], ids=["wrong-name", "right-name"])
+def test_a_dry_run_answers_about_someone_outside_the_scope_as_about_an_unknown_number(
+        client, upload, trained_elsewhere, guess):
+    probe = upload(csv_bytes([roster_row(number_of(trained_elsewhere), guess)]))
+    control = upload(csv_bytes([roster_row(resident_id(900), guess)]))
+    assert answers(probe) == answers(control)
+    assert probe.counts == control.counts == {"new": 1}
+    assert "王*明" not in report(client, probe).replace(f"{guess[0]}*{guess[-1]}", "")
+
+
+def test_each_dry_run_is_audited_with_how_many_numbers_outside_the_scope_it_looked_up(
+        client, upload, trained_elsewhere, institution_user, training_class):
+    number = number_of(trained_elsewhere)
+    upload(csv_bytes([roster_row(number, "张三"), roster_row(resident_id(900), "李四"), ["居民身份证", "1", "坏号"]]))
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "check_import")).all()
+    assert (event.actor_id, event.entity_type, event.entity_id) == (
+        institution_user.id, "training_class", str(training_class.id))
+    assert event.after["out_of_scope"] == 2 and event.after["out_of_scope_registered"] == 1
+    assert event.after["rows"] == 3 and event.after["kind"] == "roster"
+    assert number not in str(event.after) and resident_id(900) not in str(event.after)
+
+
+def test_numbers_outside_the_scope_are_rate_limited_per_user(
+        app, client, upload, login, make_user, make_class, institution_user, training_class):
+    app.config["PERSON_LOOKUP_LIMITS"] = "3/hour"
+    assert upload(csv_bytes(roster_rows(2))).counts == {"new": 2}
+    refused = upload(csv_bytes(roster_rows(2, start=10)))
+    assert refused.counts == {"error": 2}
+    assert {answer[1] for answer in answers(refused)} == {
+        "查询过于频繁：本账号查询本单位记录以外的证件号码已超过上限（每小时 3 个），请稍后再试"}
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "check_import")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert event.after["refused"] == 2
+    # Another user of the same institution has a budget of their own.
+    colleague = make_user(Role.INSTITUTION, organization_id=institution_user.institution_id)
+    login(colleague)
+    response = client.post(f"/training/classes/{training_class.id}/roster",
+                           data={"file": (io.BytesIO(csv_bytes(roster_rows(2, start=10))), "r.csv")},
+                           content_type="multipart/form-data")
+    job = db.session.get(ImportJob, int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1)))
+    assert job.counts == {"new": 2}
+
+
+def test_the_commit_enrols_the_registered_person_when_the_name_matches(client, upload, trained_elsewhere):
+    job = upload(csv_bytes([roster_row(number_of(trained_elsewhere), "王晓明")]))
+    assert commit(client, job).status_code == 302
+    job = db.session.get(ImportJob, job.id)
+    assert job.status is JobStatus.COMMITTED and job.counts == {"existing": 1}
+    assert count(Person) == 1 and count(Enrollment) == 2
+
+
+def test_the_commit_refuses_a_different_name_without_telling_the_registered_one(client, upload,
+                                                                                trained_elsewhere):
+    job = upload(csv_bytes([roster_row(number_of(trained_elsewhere), "张三")]))
+    commit(client, job)
+    job = db.session.get(ImportJob, job.id)
+    assert job.status is JobStatus.CHECKED and "未写入任何数据" in job.message
+    assert answers(job) == [("error", "与该证件号码已登记的姓名不符，请核对证件号码和姓名", "姓名", "张*")]
+    assert count(Person) == 1 and count(Enrollment) == 1
