@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from registry.accounts.models import Role, UserSession
 from registry.api.tokens import create_token
@@ -32,7 +33,8 @@ def new_context(browser, live_server):
 
 
 def is_sign_in_page(page) -> bool:
-    return page.url.split("?")[0].endswith("/login") and page.get_by_role("button", name="登录").is_visible()
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    return page.url.split("?")[0].endswith("/login")
 
 
 def test_a_copied_cookie_stops_working_when_its_owner_signs_out(sign_in, make_user, new_context):
@@ -40,7 +42,7 @@ def test_a_copied_cookie_stops_working_when_its_owner_signs_out(sign_in, make_us
     stolen = page.context.cookies()
     thief = new_context(stolen)
     thief.goto("/admin/users")
-    assert thief.get_by_role("heading", name="用户", exact=True).is_visible(), "the copy works while the session lives"
+    expect(thief.get_by_role("heading", name="用户", exact=True)).to_be_visible()  # the copy works for now
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")
     thief.goto("/admin/users")
@@ -93,10 +95,10 @@ def test_creating_a_token_after_ten_minutes_asks_for_the_password_again(sign_in,
     page.goto("/account/tokens")
     page.get_by_label("名称").fill("学籍系统同步")
     page.get_by_role("button", name="创建令牌").click()
-    assert page.get_by_role("heading", name="确认身份").is_visible()
+    expect(page.get_by_role("heading", name="确认身份")).to_be_visible()
     page.get_by_label("密码").fill("correct-horse-1")
     page.get_by_role("button", name="确认").click()
     page.wait_for_url("**/account/tokens")
     page.get_by_label("名称").fill("学籍系统同步")
     page.get_by_role("button", name="创建令牌").click()
-    assert page.locator("#new-token").is_visible()
+    expect(page.locator("#new-token")).to_be_visible()
