@@ -158,7 +158,8 @@ def prepare(app) -> None:
 
     from flask_migrate import upgrade
 
-    from registry.accounts.models import Role, User
+    from registry.accounts.models import User
+    from registry.core.roles import Role
     from registry.accounts.operations import create_user
 
     logging.disable(logging.INFO)

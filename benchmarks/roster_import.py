@@ -80,7 +80,7 @@ def xlsx_file(rows: list[list[str]]) -> bytes:
 
 def make_class():
     """An institution, its user and a running class in 杞县, made through the operations the pages call."""
-    from registry.accounts.models import Role
+    from registry.core.roles import Role
     from registry.accounts.operations import create_user
     from registry.organizations.credit_code import credit_code_check_char
     from registry.organizations.models import InstitutionKind

@@ -6,7 +6,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from registry.accounts.cli import disable_user_command, reset_password_command
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.cli import verify_qr_command
 from registry.core.audit import client_address, record_event
 from registry.core.audit_cli import audit_command

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.accounts.operations import create_user
 from registry.core.db import db
 from registry.organizations.models import (

@@ -9,7 +9,7 @@ import pytest
 from flask import got_request_exception
 from werkzeug.datastructures import ImmutableMultiDict
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from tests.test_route_matrix import ROUTES, world  # noqa: F401  (the matrix's users, records and paths)
 
 BAD_VALUES = ["99999999999999999999", "-99999999999999999999", "-1", "0", "abc", "1.5", "²", "no-such-value",

@@ -10,7 +10,7 @@ import pytest
 
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.api.models import ApiToken
 from registry.core.db import db
 
@@ -71,7 +71,7 @@ ROUTES: dict[str, Entry] = {
     # Photos: the administrator, and an agency for its own candidates (the world's trainee is not one).
     "people.upload_photo": Entry("/people/{person_id}/photo", ADMIN, out_of_scope=frozenset({Role.AGENCY})),
     "stats.cockpit": Entry("/stats", STATS_READERS),
-    "stats.api_coverage": Entry("/api/v1/stats/coverage", STATS_READERS),
+    "api.coverage": Entry("/api/v1/stats/coverage", STATS_READERS),
     "stats.drilldown": Entry("/stats/drilldowns/level", STATS_READERS),
     "stats.funnel_page": Entry("/stats/funnel", STATS_READERS),
     "stats.funnel_leaks": Entry("/stats/funnel/never_assessed", STATS_READERS),
@@ -106,7 +106,7 @@ ROUTES: dict[str, Entry] = {
     "verify.search": Entry("/verify", PUBLIC),
     "verify.certificate": Entry("/verify/{certificate_number}", PUBLIC),
     "verify.upload": Entry("/verify/upload", PUBLIC),
-    "verify.api_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
+    "api.verify_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
     # The world's batch is the agency user's, held in the county user's county, approved and issued.
     "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
     "assessment.create_batch": Entry("/assessment/batches/new", ASSESSMENT_WRITERS),

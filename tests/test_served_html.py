@@ -15,7 +15,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.db import db
 
 HOSTILE = "'\"><i onmouseover=alert(1)>"

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from registry import create_app
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.accounts.operations import create_user
 from registry.core.audit import AuditEvent
 from registry.core.config import normalise_database_url

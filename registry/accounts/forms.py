@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from registry.accounts.models import ROLE_LABELS
+from registry.core.roles import ROLE_LABELS
 
 REQUIRED = "不能为空"
 

@@ -9,27 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.core.db import db, enum_type, utcnow
+from registry.core.roles import Role
 from registry.organizations.models import Agency, TrainingInstitution
 from registry.reference.models import County
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    COUNTY = "county"
-    AGENCY = "agency"
-    INSTITUTION = "institution"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    "admin": "市人社局管理员",
-    "county": "县区人社部门",
-    "agency": "评价机构",
-    "institution": "培训机构",
-}
 
 
 class User(UserMixin, db.Model):

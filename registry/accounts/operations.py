@@ -8,7 +8,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts import sessions, throttle
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.accounts.passwords import check_password_strength
 from registry.core.audit import changes, record_event
 from registry.core.db import db, utcnow

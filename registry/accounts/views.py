@@ -7,9 +7,11 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import SelectChoice
 
 from registry.accounts import operations, sessions, throttle
-from registry.accounts.access import admin_required, any_role_required, recent_password_required
+from registry.accounts.access import recent_password_required
+from registry.core.access import admin_required, any_role_required
 from registry.accounts.forms import ConfirmPasswordForm, LiftLockForm, LoginForm, UserForm
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit

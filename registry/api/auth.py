@@ -6,7 +6,8 @@ from flask import g, make_response, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.api.errors import ApiError
 from registry.api.tokens import token_for_secret
 from registry.core.db import db, utcnow

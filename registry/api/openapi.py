@@ -47,7 +47,7 @@ QR_QUERY = [{"name": key, "in": "query", "schema": {"type": "string"}, "descript
             for key, description in (("d", "二维码：发证日期"), ("l", "二维码：等级"), ("o", "二维码：职业编码"),
                                      ("n", "二维码：姓名（部分隐藏）"), ("s", "二维码：签名"))]
 
-# Endpoints that live in their own areas' blueprints (certificates, stats), described here.
+# Endpoints without a @documented decorator (registry/api/public_views.py, stats_views.py), described here.
 declare(Operation("GET", "/api/v1/certificates/{number}", "按编号核验证书（公开，限流）", "public", public=True,
                   query=[{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
                          {"name": "name", "in": "query", "schema": {"type": "string"},

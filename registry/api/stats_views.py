@@ -1,18 +1,16 @@
-"""Statistics over the API: the cockpit's drill-downs and funnel as JSON, with the pages' filters and scope.
-
-(The coverage figures are served by the statistics area itself, at /api/v1/stats/coverage.)
-"""
+"""Statistics over the API: the cockpit's coverage figures, drill-downs and funnel as JSON, with the pages'
+filters and scope (registry/stats/filters.py)."""
 from flask import g, jsonify, request
 
-from registry.accounts.models import Role
 from registry.api.auth import api_access
 from registry.api.errors import ApiError
 from registry.api.schemas import ID
 from registry.api.spec import documented, exactly
 from registry.api.views import bp
 from registry.core.errors import Forbidden, InvalidInput
-from registry.stats import drilldowns
-from registry.stats.drilldown_views import DIMENSIONS, drilldown_table, funnel_tables, parse_filters, recent_months
+from registry.stats import coverage as coverage_queries, drilldowns
+from registry.stats.filters import ROLES, parse_as_of, parse_filters, visible_counties
+from registry.stats.tables import DIMENSIONS, drilldown_table, funnel_tables, recent_months
 
 FILTER_QUERY = [
     {"name": "county", "in": "query", "schema": {"type": "string"}},
@@ -49,8 +47,24 @@ def _filters():
         raise ApiError(403, "只能查看本县区的统计") from None
 
 
+# Declared with the other operations whose schemas need the areas' types (registry/api/openapi.py).
+@bp.get("/api/v1/stats/coverage")
+@api_access(*ROLES)
+def coverage():
+    try:
+        as_of = parse_as_of(request.args.get("as_of"))
+        counties = visible_counties(g.api_user, request.args.get("county") or None)
+    except InvalidInput as error:
+        raise ApiError(400, error.message, [{"field": error.field}], code="invalid") from None
+    except Forbidden as error:
+        raise ApiError(403, str(error)) from None
+    city, rows = coverage_queries.coverage(as_of, counties)
+    return jsonify(as_of=as_of.isoformat(), city=city.as_json() | {"baseline_2020": coverage_queries.baseline_2020()},
+                   counties=[row.as_json() for row in rows])
+
+
 @bp.get("/api/v1/stats/drilldowns/<dimension>")
-@api_access(Role.ADMIN, Role.COUNTY)
+@api_access(*ROLES)
 @documented("GET", "/api/v1/stats/drilldowns/{dimension}", "统计分项（按等级、职业、重点群体、专项工程、评价机构、培训机构、月份）",
             "statistics", response=TABLE, statuses=(400, 401, 403, 404), query=[
                 {"name": "dimension", "in": "path", "required": True,
@@ -65,7 +79,7 @@ def drilldown(dimension: str):
 
 
 @bp.get("/api/v1/stats/funnel")
-@api_access(Role.ADMIN, Role.COUNTY)
+@api_access(*ROLES)
 @documented("GET", "/api/v1/stats/funnel", "培训—认定—取证漏斗（按县区、按培训机构）", "statistics",
             query=FILTER_QUERY, statuses=(400, 401, 403),
             response=exactly({"county": TABLE, "institution": TABLE}))

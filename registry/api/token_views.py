@@ -4,7 +4,8 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from registry.accounts.access import any_role_required, recent_password_required
+from registry.accounts.access import recent_password_required
+from registry.core.access import any_role_required
 from registry.api import tokens
 from registry.api.forms import TokenForm
 from registry.api.models import ApiToken

@@ -4,7 +4,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import g, jsonify
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.api import schemas
 from registry.api.auth import api_access
 from registry.api.bulk import run_rows

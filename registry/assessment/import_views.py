@@ -2,8 +2,8 @@
 from flask import redirect, request, url_for
 from flask_login import current_user
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.assessment.operations import EDITABLE, REVIEW_LEVELS, pass_mark
 from registry.assessment.results_import import RESULT_COLUMNS, RESULT_SAMPLE, ResultsImporter, result_columns
 from registry.assessment.scopes import get_batch_or_404

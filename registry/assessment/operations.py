@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
 from registry.core.audit import changes, record_event

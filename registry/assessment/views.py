@@ -8,8 +8,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager, selectinload
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.assessment import operations
 from registry.assessment.forms import BatchFilterForm, BatchForm, ResultForm
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus

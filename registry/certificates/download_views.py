@@ -8,8 +8,8 @@ import io
 from flask import Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch
 from registry.assessment.scopes import get_batch_or_404
 from registry.certificates import batch_output, rendering

@@ -6,7 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import normalize_number
 from registry.core.audit import record_event

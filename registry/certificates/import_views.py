@@ -1,7 +1,7 @@
 """Importing historical certificates (administrator only), and the template to fill in."""
 from flask import redirect, request, url_for
 
-from registry.accounts.access import admin_required
+from registry.core.access import admin_required
 from registry.certificates.history_import import HISTORY_COLUMNS, HISTORY_SAMPLE, HistoryImporter
 from registry.certificates.views import bp
 from registry.core.import_views import accept_upload, template_download, upload_page

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import aliased
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch
 from registry.certificates.models import Certificate
 from registry.core.db import db

@@ -1,8 +1,9 @@
-"""Public certificate verification (证书查询): by number, by the QR code's address, by uploaded PDF, and as JSON.
+"""Public certificate verification (证书查询): by number, by the QR code's address, by uploaded PDF (the JSON
+answer is registry/api/public_views.py).
 
 No login; every route is rate-limited per client address (registry/core/ratelimit.py).
 """
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import StringField
@@ -17,11 +18,6 @@ from registry.core.ratelimit import configured, limiter
 bp = Blueprint("verify", __name__)
 pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
 uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"), methods=["POST"])
-api = limiter.limit(configured("VERIFY_API_LIMITS"))
-# A name check confirms who holds a certificate: through the JSON endpoint too it spends the pages' budget
-# (the same shared scope), so guessing names is no cheaper there than on /verify/<number>?name=.
-name_checks = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages",
-                                   exempt_when=lambda: not (request.args.get("name") or "").strip())
 NAME_LENGTH = 60
 
 
@@ -62,26 +58,6 @@ def certificate(number: str):
         return render_template("verify/certificate.html", verdict=None, error=error.message), 400
     qr_valid = verification.check_qr(signing_key().public_key(), verdict, request.args)
     return render_template("verify/certificate.html", verdict=verdict, qr_valid=qr_valid)
-
-
-@bp.get("/api/v1/certificates/<number>")
-@api
-@name_checks
-def api_certificate(number: str):
-    try:
-        verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
-    except InvalidInput as error:
-        details = [{"field": "number", "message": error.message}]
-        return _api_error("invalid_number", error.message, 400, details)
-    if verdict.outcome == "not_found":
-        return _api_error("not_found", verification.OUTCOMES["not_found"], 404)
-    body = verdict.as_json()
-    body["qr_signature_valid"] = verification.check_qr(signing_key().public_key(), verdict, request.args)
-    return jsonify(body)
-
-
-def _api_error(code: str, message: str, status: int, details: list | None = None):
-    return jsonify(error=code, message=message, details=details or []), status
 
 
 @bp.route("/verify/upload", methods=["GET", "POST"])

@@ -4,8 +4,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.assessment.scopes import may_read as may_read_batch
 from registry.assessment.views import send_export, sorted_statement
 from registry.certificates import operations

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from registry.accounts.access import any_role_required
-from registry.accounts.models import Role
+from registry.core.access import any_role_required
+from registry.core.roles import Role
 from registry.core import arguments, import_jobs
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus

@@ -1,7 +1,8 @@
 """The few figures each role's landing page opens with."""
 import sqlalchemy as sa
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.core.db import db
 from registry.organizations.models import Agency, AgencyStatus, TrainingInstitution
 from registry.people.models import Person

@@ -1,7 +1,7 @@
 """The navigation bar each role sees; an entry appears only once its blueprint is registered."""
 from flask import current_app
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 
 MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from registry.accounts.access import admin_required, any_role_required
+from registry.core.access import admin_required, any_role_required
 from registry.core import arguments
 from registry.core.audit import AuditEvent
 from registry.core.db import db

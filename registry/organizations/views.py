@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from registry.accounts.access import admin_required
+from registry.core.access import admin_required
 from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit

@@ -6,8 +6,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.core.forms import submit
 from registry.people import photos
 from registry.people.scopes import get_person_or_404

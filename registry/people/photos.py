@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import record_event
 from registry.core.db import db, utcnow
 from registry.core.errors import Forbidden, InvalidInput

@@ -7,7 +7,7 @@ county of record for county staff. EXISTS keeps each person once however many re
 import sqlalchemy as sa
 from flask import abort
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult
 from registry.certificates.models import Certificate
 from registry.core.db import db

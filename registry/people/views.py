@@ -4,8 +4,8 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from registry.accounts.access import admin_required, roles_required
-from registry.accounts.models import Role
+from registry.core.access import admin_required, roles_required
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult
 from registry.certificates.models import Certificate
 from registry.core.db import db

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from registry.accounts.access import admin_required
+from registry.core.access import admin_required
 from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit

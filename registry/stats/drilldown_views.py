@@ -7,11 +7,10 @@ from datetime import date
 from flask import abort, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.certificates.models import CertificateKind
 from registry.core import arguments as query_args  # `arguments` names a query's arguments here
-from registry.core.arguments import MAX_ID
 from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
@@ -20,98 +19,13 @@ from registry.organizations.models import TrainingInstitution
 from registry.reference.queries import county_choices
 from registry.stats import drilldowns, funnel
 from registry.stats.charts import bar_chart, line_chart
-from registry.stats.views import ROLES, bp, visible_counties
+from registry.stats.filters import ROLES, Filters, parse_filters
+from registry.stats.tables import DIMENSIONS, FUNNEL_TABLES, drilldown_table, funnel_tables, recent_months
+from registry.stats.views import bp
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONTHS_BY_DEFAULT = 24
 CHART_BARS = 20  # the table lists every row; a chart of hundreds of institutions would be unreadable
-# dimension → (menu label, query, whether the certificate kind applies)
-DIMENSIONS = {
-    "level": ("按等级", drilldowns.holders_by_level, True),
-    "occupation": ("按职业", drilldowns.by_occupation, True),
-    "key_group": ("按重点群体", drilldowns.by_key_group, True),
-    "program": ("按专项工程", drilldowns.training_by_program, False),
-    "agency": ("按评价机构", drilldowns.by_agency, True),
-    "institution": ("按培训机构", drilldowns.training_by_institution, False),
-    "month": ("按月份", drilldowns.by_month, True),
-}
-FUNNEL_TABLES = {"county": ("培训—认定—取证漏斗（按县区）", "县区"),
-                 "institution": ("培训—认定—取证漏斗（按培训机构）", "培训机构")}
 
-
-@dataclass(frozen=True)
-class Filters:
-    """The filter bar as asked (for the form) and as applied (for the queries)."""
-
-    county: str | None
-    county_codes: list[str] | None
-    date_from: date | None
-    date_to: date | None
-    kind: CertificateKind | None = None
-    top: int = drilldowns.DEFAULT_TOP
-    institution_id: int | None = None
-
-    @property
-    def kinds(self) -> list[CertificateKind] | None:
-        return None if self.kind is None else [self.kind]
-
-
-def parse_filters(args, user) -> Filters:
-    """Read the filter bar; InvalidInput (400) for bad values, Forbidden (403) for a county out of scope."""
-    county = (args.get("county") or "").strip() or None
-    county_codes = visible_counties(user, county)
-    date_from = _date(args.get("from"), "from", "起始日期")
-    date_to = _date(args.get("to"), "to", "截止日期")
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput("from", f"日期范围：起始日期 {date_from.isoformat()} 晚于截止日期 {date_to.isoformat()}")
-    return Filters(county, county_codes, date_from, date_to, _kind(args.get("kind")), _top(args.get("top")),
-                   _institution(args.get("institution_id")))
-
-
-def _date(text: str | None, field: str, label: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(field, f"{label}：格式应为 YYYY-MM-DD，实为“{text}”") from None
-    if day > date.today():
-        raise InvalidInput(field, f"{label}：{day.isoformat()} 晚于今天，不能统计未来")
-    return day
-
-
-def _kind(text: str | None) -> CertificateKind | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return CertificateKind(text)
-    except ValueError:
-        raise InvalidInput("kind", f"证书类别：未知的类别“{text}”") from None
-
-
-def _top(text: str | None) -> int:
-    text = (text or "").strip()
-    if not text:
-        return drilldowns.DEFAULT_TOP
-    if not _is_number(text) or not 1 <= int(text) <= drilldowns.MAX_TOP:
-        raise InvalidInput("top", f"显示前几名：应为 1–{drilldowns.MAX_TOP} 的整数，实为“{text}”")
-    return int(text)
-
-
-def _institution(text: str | None) -> int | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    if not _is_number(text) or int(text) > MAX_ID or db.session.get(TrainingInstitution, int(text)) is None:
-        raise InvalidInput("institution_id", f"培训机构：未知的机构“{text}”")
-    return int(text)
-
-
-def _is_number(text: str) -> bool:
-    # str.isdigit() also accepts "²" and other digits int() refuses.
-    return text.isascii() and text.isdigit()
 
 
 # --- drill-downs --------------------------------------------------------------------------------------------
@@ -135,35 +49,6 @@ def drilldown(dimension: str):
         return _export(table.title, [column.header for column in table.columns], table.body(), fmt)
     return _page("stats/drilldown.html", None, dimension=dimension, uses_kind=uses_kind, filters=filters,
                  table=table, charts=_charts(table, dimension))
-
-
-def drilldown_table(dimension: str, filters: Filters) -> drilldowns.Table:
-    """The table of one dimension under the filter bar: what the page shows, exports and the API returns."""
-    _label, query, uses_kind = DIMENSIONS[dimension]
-    arguments = {"county_codes": filters.county_codes, "date_from": filters.date_from,
-                 "date_to": filters.date_to}
-    if uses_kind:
-        arguments["kinds"] = filters.kinds
-    if dimension == "occupation":
-        arguments["top"] = filters.top
-    return query(**arguments)
-
-
-def funnel_tables(filters: Filters) -> dict[str, drilldowns.Table]:
-    by = {"county": funnel.funnel_by_county, "institution": funnel.funnel_by_institution}
-    tables = {}
-    for name, (title, label) in FUNNEL_TABLES.items():
-        total, rows = by[name](filters.county_codes, filters.date_from, filters.date_to)
-        tables[name] = funnel.funnel_table(title, label, total, rows)
-    return tables
-
-
-def recent_months(filters: Filters) -> Filters:
-    """The month table defaults to the 24 months up to the end date, not to the first certificate ever."""
-    last = filters.date_to or date.today()
-    month = last.year * 12 + last.month - MONTHS_BY_DEFAULT  # months since year 0, zero-based
-    first = date(month // 12, month % 12 + 1, 1)
-    return Filters(filters.county, filters.county_codes, first, filters.date_to, filters.kind, filters.top)
 
 
 def _charts(table: drilldowns.Table, dimension: str) -> list[tuple[str, object]]:

@@ -1,13 +1,13 @@
-"""The 人人持证 cockpit (持证统计): coverage against the targets, its trend and projection, as a page, as JSON,
-as .xlsx/CSV and as a monthly PDF report per county."""
+"""The 人人持证 cockpit (持证统计): coverage against the targets, its trend and projection, as a page,
+as .xlsx/CSV and as a monthly PDF report per county (the JSON is registry/api/stats_views.py)."""
 import io
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 
-from registry.accounts.access import api_roles_required, roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
@@ -17,10 +17,10 @@ from registry.reference.queries import current_counties
 from registry.stats import county_table, trend
 from registry.stats import coverage as coverage_queries
 from registry.stats.charts import line_chart
+from registry.stats.filters import ROLES, parse_as_of, visible_counties
 from registry.stats.report import MonthlyReport, render_report
 
 bp = Blueprint("stats", __name__)
-ROLES = (Role.ADMIN, Role.COUNTY)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_TITLE = "各县区持证统计"
 # Figures of the trend charts: (series attribute, target key, chart title).
@@ -33,30 +33,6 @@ REPORT_NOTES = (
     f"按此进度达标日期：以截至统计日的{trend.PACE_DAYS}天内新增的持证人数为速度，推算达到持证目标的日期。"
     f"按期达标每周需新增：自统计日至 {trend.DEADLINE.isoformat()}（规划期末）每周还需新增的持证人数。",
 )
-
-
-def parse_as_of(text: str | None) -> date:
-    if not text:
-        return date.today()
-    try:
-        as_of = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput("as_of", f"统计日期：格式应为 YYYY-MM-DD，实为“{text}”") from None
-    if as_of > date.today():
-        raise InvalidInput("as_of", f"统计日期：{as_of.isoformat()} 晚于今天，不能统计未来")
-    return as_of
-
-
-def visible_counties(user, asked: str | None) -> list[str] | None:
-    """The county codes the user may see (None = all); a county official asking for another county is refused."""
-    codes = {county.code for county in current_counties()}
-    if asked and asked not in codes:
-        raise InvalidInput("county", f"县区：未知的县区代码 {asked}")
-    if user.role is Role.COUNTY:
-        if asked and asked != user.county_code:
-            raise Forbidden("只能查看本县区的统计")
-        return [user.county_code]
-    return [asked] if asked else None
 
 
 @bp.get("/stats")
@@ -121,21 +97,6 @@ def county_report(county_code: str):
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{rows[0].name}持证统计月报_{as_of:%Y%m%d}.pdf")
-
-
-@bp.get("/api/v1/stats/coverage")
-@api_roles_required(*ROLES)
-def api_coverage():
-    try:
-        as_of = parse_as_of(request.args.get("as_of"))
-        counties = visible_counties(current_user, request.args.get("county") or None)
-    except InvalidInput as error:
-        return jsonify(error="invalid", message=error.message, details=[{"field": error.field}]), 400
-    except Forbidden as error:
-        return jsonify(error="forbidden", message=str(error), details=[]), 403
-    city, rows = coverage_queries.coverage(as_of, counties)
-    return jsonify(as_of=as_of.isoformat(), city=city.as_json() | {"baseline_2020": coverage_queries.baseline_2020()},
-                   counties=[row.as_json() for row in rows])
 
 
 def _arguments(county: str | None) -> tuple[date, list[str] | None]:

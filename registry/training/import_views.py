@@ -2,8 +2,8 @@
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.core.import_views import accept_upload, template_download, upload_page
 from registry.training.completions import COMPLETION_COLUMNS, COMPLETION_SAMPLE, CompletionImporter
 from registry.training.roster import ROSTER_COLUMNS, ROSTER_SAMPLE, RosterImporter

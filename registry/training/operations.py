@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import changes, record_event
 from registry.core.changes import note_classes_changed
 from registry.core.db import db

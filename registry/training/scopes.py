@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from flask import abort
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.db import db
 from registry.core.errors import Forbidden
 from registry.training.models import Enrollment, TrainingClass

@@ -8,8 +8,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
 
-from registry.accounts.access import roles_required
-from registry.accounts.models import Role
+from registry.core.access import roles_required
+from registry.core.roles import Role
 from registry.core import arguments
 from registry.core.db import db
 from registry.core.forms import submit

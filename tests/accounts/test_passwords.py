@@ -1,7 +1,7 @@
 """Password policy: common passwords and easily guessed ones are refused with the reason in Chinese."""
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.accounts.operations import create_user
 from registry.core.errors import InvalidInput
 

@@ -3,7 +3,8 @@ tests cannot show that every worker process refuses the same things, whichever o
 import httpx
 import sqlalchemy as sa
 
-from registry.accounts.models import Role, SignInThrottle
+from registry.accounts.models import SignInThrottle
+from registry.core.roles import Role
 from registry.accounts.operations import reset_password
 from registry.api.tokens import create_token
 from registry.core.db import db

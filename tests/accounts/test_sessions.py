@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.api.models import ApiToken
 from registry.api.tokens import create_token
 from registry.core.db import db

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry import create_app
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 

@@ -2,7 +2,8 @@
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 

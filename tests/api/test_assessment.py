@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.operations import issue_batch
 from registry.core.db import db
 

@@ -25,7 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.operations import record_result
 from registry.certificates.operations import issue_batch
 from registry.core.db import db

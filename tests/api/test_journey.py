@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.people.identity import resident_id_check_char
 
 TODAY = date.today()

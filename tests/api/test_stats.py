@@ -1,5 +1,5 @@
 """Drill-downs and the funnel as JSON: the same tables as the pages, scoped alike."""
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.operations import issue_batch
 from registry.core.db import db
 

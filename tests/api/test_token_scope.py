@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role, User
+from registry.accounts.models import User
+from registry.core.roles import Role
 from registry.api.models import ApiToken
 from registry.core.audit import AuditEvent
 from registry.core.db import db

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.api.models import ApiToken
 from registry.api.tokens import create_token, revoke_token
 from registry.core.audit import AuditEvent

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.db import db
 from registry.people.identity import resident_id_check_char
 from registry.training.models import ClassStatus, Enrollment, TrainingClass

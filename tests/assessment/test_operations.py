@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentResult, BatchStatus
 from registry.assessment.operations import approve_batch, create_batch, record_result
 from registry.core.audit import AuditEvent

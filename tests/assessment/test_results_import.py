@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentResult, BatchStatus
 from registry.assessment.operations import approve_batch, record_result
 from registry.core.audit import AuditEvent

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.core.db import db
 from registry.people.identity import resident_id_check_char

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.operations import approve_batch, record_result
 from registry.certificates.operations import issue_batch
 from registry.core.db import db

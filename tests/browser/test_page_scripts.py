@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.operations import issue_batch
 from registry.core.db import db
 from registry.people.photos import upload_photo

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.api.tokens import create_token
 from registry.core.db import db
 from registry.people.identity import resident_id_check_char

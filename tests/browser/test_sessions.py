@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from registry.accounts.models import Role, UserSession
+from registry.accounts.models import UserSession
+from registry.core.roles import Role
 from registry.api.tokens import create_token
 from registry.core.db import db, utcnow
 

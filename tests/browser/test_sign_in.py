@@ -1,7 +1,7 @@
 """A new user signs in and out in a real browser, with CSRF protection on."""
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 
 pytestmark = pytest.mark.browser
 

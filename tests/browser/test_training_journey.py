@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.people.identity import resident_id_check_char
 
 pytestmark = pytest.mark.browser

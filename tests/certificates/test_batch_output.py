@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates import batch_output, rendering
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.core.db import db

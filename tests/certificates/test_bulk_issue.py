@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentResult, BatchStatus
 from registry.certificates import rendering
 from registry.certificates.bulk_issue import issue_batch_in_bulk

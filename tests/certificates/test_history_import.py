@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.snapshot import snapshot_for
 from registry.core import import_jobs

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch, BatchStatus
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.numbering import normalize_number

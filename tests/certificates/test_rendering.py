@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates import rendering, signing
 from registry.certificates.models import Certificate
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate

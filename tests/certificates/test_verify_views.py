@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.operations import approve_batch, record_result
 from registry.certificates import signing
 from registry.certificates.models import Certificate

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.operations import issue_batch, revoke_certificate
 from registry.core.audit import AuditEvent

@@ -1,7 +1,7 @@
 """Query-string arguments: bounded numbers, choices, text and NUL, as a 400 page or the API's JSON 400."""
 import pytest
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core import arguments
 from registry.core.arguments import MAX_ID, BadArgument
 

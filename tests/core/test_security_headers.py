@@ -4,7 +4,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from registry import create_app
-from registry.accounts.models import Role
+from registry.core.roles import Role
 
 EXPECTED = {
     "X-Frame-Options": "DENY",

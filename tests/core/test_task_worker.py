@@ -10,7 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
 from registry.people.identity import resident_id_check_char

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.organizations.credit_code import credit_code_check_char

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.operations import record_result
 from registry.core.audit import AuditEvent
 from registry.core.db import db

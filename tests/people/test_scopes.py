@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch, AssessmentResult
 from registry.certificates.models import Certificate, CertificateKind
 from registry.core.db import db

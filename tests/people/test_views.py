@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.people.identity import DocumentType, resident_id_check_char

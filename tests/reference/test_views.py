@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.organizations.models import Agency, TrainingInstitution

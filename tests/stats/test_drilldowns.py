@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.assessment.operations import approve_batch, record_result
 from registry.certificates.models import Certificate, CertificateKind
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.reference.operations import set_target

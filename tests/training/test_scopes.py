@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from werkzeug.exceptions import Forbidden as HTTPForbidden
 from werkzeug.exceptions import NotFound
 
-from registry.accounts.models import Role
+from registry.core.roles import Role
 from registry.core.db import db
 from registry.training.models import TrainingClass
 from registry.training.operations import enroll_person
