@@ -74,6 +74,10 @@ class AssessmentResult(db.Model):
 
     batch: Mapped[AssessmentBatch] = relationship()
     person: Mapped[Person] = relationship()
+    # The certificate issued on this result, for the batch page. Named, not imported: certificates sit above
+    # assessment (registry/certificates/models.py maps the class and writes the link, Certificate.result_id).
+    certificate = relationship("Certificate", primaryjoin="Certificate.result_id == AssessmentResult.id",
+                               foreign_keys="Certificate.result_id", viewonly=True, uselist=False)
 
     __table_args__ = (
         sa.UniqueConstraint("batch_id", "person_id"),

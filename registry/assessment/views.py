@@ -1,9 +1,8 @@
-"""Assessment pages: the batch list and its export, planning a batch, the results grid, approval, issue."""
-import io
-from datetime import date
+"""Assessment pages: the batch list and its export, planning a batch, the results grid, approval (issuing is
+registry/certificates/views.py)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager, selectinload
@@ -14,15 +13,12 @@ from registry.assessment import operations
 from registry.assessment.forms import BatchFilterForm, BatchForm, ResultForm
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import get_batch_or_404, may_write, readable_batches
-from registry.certificates.models import Certificate
-from registry.certificates.operations import issuable_results, issue_batch
 from registry.core import arguments
-from registry.core.audit import record_event
-from registry.core.db import commit_with_retry, db
+from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.core.forms import submit
-from registry.core.listing import current_sorting, paginate
-from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.core.exports import send_export, sorted_statement
+from registry.core.listing import paginate
 from registry.organizations.models import Agency, AgencyStatus
 from registry.people.identity import DocumentType
 from registry.people.models import Person
@@ -34,7 +30,6 @@ from registry.training.scopes import may_read as may_read_class
 bp = Blueprint("assessment", __name__)
 readers = roles_required(Role.ADMIN, Role.COUNTY, Role.AGENCY)
 writers = roles_required(Role.ADMIN, Role.AGENCY)
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FILTERS = {
     "status": lambda value: AssessmentBatch.status == value,
@@ -54,16 +49,22 @@ def _per_batch(name: str, counted, *conditions) -> sa.Label:
 
 
 RESULTS = AssessmentResult.batch_id == AssessmentBatch.id
-TALLIES = {
-    "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS),
-    "passed": _per_batch("passed", AssessmentResult.id, RESULTS, AssessmentResult.is_passed),
-    # Replacements issued by a correction have no result: only first issues count as issued here.
-    "issued": _per_batch("issued", Certificate.id, Certificate.batch_id == AssessmentBatch.id,
-                         Certificate.result_id.is_not(None)),
-}
+
+
+def batch_tallies() -> dict[str, sa.Label]:
+    """Candidates, passed and issued per batch. Built when asked: "issued" goes through
+    AssessmentResult.certificate, which names a class of a higher area, mapped once the app has loaded it."""
+    return {
+        "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS),
+        "passed": _per_batch("passed", AssessmentResult.id, RESULTS, AssessmentResult.is_passed),
+        # Replacements issued by a correction have no result: only first issues count as issued here.
+        "issued": _per_batch("issued", AssessmentResult.id, RESULTS, AssessmentResult.certificate.has()),
+    }
+
+
 COLUMNS = {"id": AssessmentBatch.id, "assessed_on": AssessmentBatch.assessed_on,
            "level": AssessmentBatch.level, "status": AssessmentBatch.status,
-           "candidates": TALLIES["candidates"]}
+           "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS)}
 BATCH_LOADS = (selectinload(AssessmentBatch.agency), selectinload(AssessmentBatch.occupation),
                selectinload(AssessmentBatch.county))
 OPTIONAL_LINKS = ("assessment.import_results", "people.person_detail", "certificates.batch_pdf",
@@ -85,7 +86,7 @@ def list_batches():
         return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list", fmt)
     page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on")
     on_page = AssessmentBatch.id.in_([batch.id for batch in page.items])
-    tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *TALLIES.values())
+    tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *batch_tallies().values())
                                                          .where(on_page))}
     return render_template("assessment/batches.html", page=page, sorting=sorting, form=form, tallies=tallies,
                            can_create=current_user.role in (Role.ADMIN, Role.AGENCY),
@@ -129,7 +130,7 @@ def batch_detail(batch_id: int):
     return _render_detail(batch, _result_form(batch))
 
 
-# --- results, approval and issue --------------------------------------------------------------------------
+# --- results and approval --------------------------------------------------------------------------------
 
 @bp.post("/assessment/batches/<int:batch_id>/results")
 @writers
@@ -154,23 +155,6 @@ def approve_batch(batch_id: int):
     return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
 
 
-@bp.route("/assessment/batches/<int:batch_id>/issue", methods=["GET", "POST"])
-@writers
-def issue(batch_id: int):
-    batch = get_batch_or_404(current_user, batch_id, for_write=True)
-    form, issued = FlaskForm(), []
-    if form.validate_on_submit():
-        # Concurrent issuers queue on the serial counter; on SQLite the loser retries instead of failing.
-        if submit(form, lambda: issued.append(commit_with_retry(lambda: issue_batch(current_user, batch)))):
-            flash(_issued_message(issued[0]), "success")
-        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    if batch.status is not BatchStatus.APPROVED:
-        flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
-        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    return render_template("assessment/issue.html", batch=batch, form=form,
-                           count=len(issuable_results(batch)), level_label=LEVEL_LABELS[batch.level])
-
-
 def _record_by_document(actor, batch: AssessmentBatch, *, document_type: str, document_number: str, name: str,
                         county_code: str, remarks: str = "", **scores) -> AssessmentResult:
     """Find the candidate by document number, registering them if unknown, then save their result.
@@ -189,31 +173,12 @@ def _record_by_document(actor, batch: AssessmentBatch, *, document_type: str, do
                                     scores["review_score"], remarks)
 
 
-# --- exports, shared with the certificate list ------------------------------------------------------------
-
-def sorted_statement(statement: sa.Select, columns: dict, default: str, tie_breaker) -> sa.Select:
-    """The export's order is the page's order, so the file reads like the list on screen."""
-    sorting = current_sorting(columns, default)
-    column = columns[sorting.key]
-    return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
-
-
-def send_export(title: str, headers: list[str], rows: list[list], entity_type: str, fmt: str):
-    """A list export carries personal data out of the registry, so each one is logged with its filter."""
-    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
-    record_event(current_user, "export", entity_type, None,
-                 after={**request.args.to_dict(), "list": title, "rows": len(rows)})
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if fmt == "xlsx" else "text/csv",
-                     as_attachment=True, download_name=f"{title}_{date.today():%Y%m%d}.{fmt}")
-
-
 # --- helpers ----------------------------------------------------------------------------------------------
 
 def _batch_rows(statement: sa.Select) -> list[list]:
     rows = []
     for batch, candidates, passed, issued in db.session.execute(
-            statement.add_columns(*TALLIES.values()).options(*BATCH_LOADS)):
+            statement.add_columns(*batch_tallies().values()).options(*BATCH_LOADS)):
         rows.append([batch.id, batch.agency.name, batch.occupation.code, batch.occupation.name,
                      batch.work_type or "", LEVEL_LABELS[batch.level], batch.assessed_on,
                      batch.assessed_until, batch.county.name, batch.training_class_id, batch.status.label,
@@ -275,10 +240,12 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
                "practical": AssessmentResult.practical_score, "passed": AssessmentResult.is_passed,
                "entered": AssessmentResult.id}
     page, sorting = paginate(statement, columns, default="entered")
-    certificates = {certificate.result_id: certificate for certificate in db.session.scalars(
-        sa.select(Certificate).where(Certificate.result_id.in_([result.id for result in page.items]))
-        .options(selectinload(Certificate.superseded_by)))}
-    counts = db.session.execute(sa.select(*TALLIES.values()).where(AssessmentBatch.id == batch.id)).one()
+    # The issued certificate of each result on the page, with its replacement if it was corrected.
+    certificates = {result.id: result.certificate for result in db.session.scalars(
+        sa.select(AssessmentResult).where(AssessmentResult.id.in_([result.id for result in page.items]))
+        .options(selectinload(AssessmentResult.certificate).selectinload(_certificate_class().superseded_by)))
+        if result.certificate is not None}
+    counts = db.session.execute(sa.select(*batch_tallies().values()).where(AssessmentBatch.id == batch.id)).one()
     writable = may_write(current_user, batch)
     return render_template(
         "assessment/batch_detail.html", batch=batch, page=page, sorting=sorting, certificates=certificates,
@@ -291,8 +258,6 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
     )
 
 
-def _issued_message(certificates: list[Certificate]) -> str:
-    if not certificates:
-        return "批次已标记为已发证；没有需要发证的合格人员。"
-    return (f"已发证 {len(certificates)} 本，证书编号 {certificates[0].number}"
-            f"{' 至 ' + certificates[-1].number if len(certificates) > 1 else ''}。")
+def _certificate_class():
+    """The mapped class behind AssessmentResult.certificate, reached through the mapper rather than imported."""
+    return AssessmentResult.certificate.property.mapper.class_

@@ -1,13 +1,15 @@
-"""Certificate pages: the list and its export, one certificate with its history, revocation, correction."""
+"""Certificate pages: the list and its export, issuing a batch's certificates, one certificate with its history,
+revocation, correction."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
-from registry.assessment.scopes import may_read as may_read_batch
-from registry.assessment.views import send_export, sorted_statement
+from registry.assessment.models import BatchStatus
+from registry.assessment.scopes import get_batch_or_404, may_read as may_read_batch
 from registry.certificates import operations
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
 from registry.certificates.models import Certificate, CertificateStatus
@@ -15,6 +17,7 @@ from registry.certificates.scopes import get_certificate_or_404, may_write, read
 from registry.core import arguments
 from registry.core.audit import AuditEvent
 from registry.core.db import commit_with_retry, db
+from registry.core.exports import send_export, sorted_statement
 from registry.core.forms import submit
 from registry.core.listing import paginate
 from registry.people.models import Person
@@ -119,6 +122,24 @@ def correct(certificate_id: int):
     return render_template("certificates/correct.html", certificate=certificate, form=form)
 
 
+@bp.route("/assessment/batches/<int:batch_id>/issue", methods=["GET", "POST"])
+@writers
+def issue(batch_id: int):
+    """Issue the certificates of an approved batch (the page lives at the batch's address)."""
+    batch = get_batch_or_404(current_user, batch_id, for_write=True)
+    form, issued = FlaskForm(), []
+    if form.validate_on_submit():
+        # Concurrent issuers queue on the serial counter; on SQLite the loser retries instead of failing.
+        if submit(form, lambda: issued.append(commit_with_retry(lambda: operations.issue_batch(current_user, batch)))):
+            flash(_issued_message(issued[0]), "success")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    if batch.status is not BatchStatus.APPROVED:
+        flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
+        return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    return render_template("certificates/issue.html", batch=batch, form=form,
+                           count=len(operations.issuable_results(batch)), level_label=LEVEL_LABELS[batch.level])
+
+
 def _refuse_invalid(certificate: Certificate):
     """Say why at once rather than offer a form whose submission must fail."""
     flash(f"证书状态为“{certificate.status.label}”，只能撤销或更正有效证书。", "error")
@@ -148,3 +169,10 @@ def _rows(statement: sa.Select) -> list[list]:
             person.county.name, certificate.batch_id,
         ])
     return rows
+
+
+def _issued_message(certificates: list[Certificate]) -> str:
+    if not certificates:
+        return "批次已标记为已发证；没有需要发证的合格人员。"
+    return (f"已发证 {len(certificates)} 本，证书编号 {certificates[0].number}"
+            f"{' 至 ' + certificates[-1].number if len(certificates) > 1 else ''}。")

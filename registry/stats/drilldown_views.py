@@ -1,20 +1,17 @@
 """Drill-down and funnel pages of the cockpit (added to the `stats` blueprint): a filter bar, tables with
 server-drawn charts, the lists behind each funnel leak, and every table as .xlsx or CSV exactly as shown."""
-import io
 from dataclasses import dataclass
-from datetime import date
 
-from flask import abort, render_template, request, send_file, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
 from registry.certificates.models import CertificateKind
 from registry.core import arguments as query_args  # `arguments` names a query's arguments here
-from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
-from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.core.exports import send_export
 from registry.organizations.models import TrainingInstitution
 from registry.reference.queries import county_choices
 from registry.stats import drilldowns, funnel
@@ -23,7 +20,6 @@ from registry.stats.filters import ROLES, Filters, parse_filters
 from registry.stats.tables import DIMENSIONS, FUNNEL_TABLES, drilldown_table, funnel_tables, recent_months
 from registry.stats.views import bp
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_BARS = 20  # the table lists every row; a chart of hundreds of institutions would be unreadable
 
 
@@ -166,10 +162,5 @@ def _page(template: str, error: str | None, **context):
 
 
 def _export(title: str, headers: list[str], rows: list[list], file_format: str):
-    """Send a table in the format asked; each export is logged with its filter, like the list exports."""
-    data = write_xlsx(headers, rows) if file_format == "xlsx" else write_csv(headers, rows)
-    record_event(current_user, "export", "stats_table", None,
-                 after={**request.args.to_dict(), "table": title, "rows": len(rows)})
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if file_format == "xlsx" else "text/csv",
-                     as_attachment=True, download_name=f"{title}_{date.today():%Y%m%d}.{file_format}")
+    """A table in the format asked, logged with its filter like the list exports."""
+    return send_export(title, headers, rows, "stats_table", file_format, audit={"table": title})

@@ -12,7 +12,7 @@ from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
 from registry.core.listing import current_sorting
-from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.core.exports import send_export
 from registry.reference.queries import current_counties
 from registry.stats import county_table, trend
 from registry.stats import coverage as coverage_queries
@@ -21,7 +21,6 @@ from registry.stats.filters import ROLES, parse_as_of, visible_counties
 from registry.stats.report import MonthlyReport, render_report
 
 bp = Blueprint("stats", __name__)
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_TITLE = "各县区持证统计"
 # Figures of the trend charts: (series attribute, target key, chart title).
 TREND_CHARTS = (("holders", "holders", "持证人员"), ("skilled", "skilled", "技能人才"),
@@ -71,13 +70,8 @@ def export_counties(file_format: str):
     city, rows = county_table.county_rows(as_of, counties)
     rows, _sorting = _sorted(rows)
     table = county_table.export_rows([*rows, city])
-    write = write_xlsx if file_format == "xlsx" else write_csv
-    data = write(county_table.headers(), table)
-    record_event(current_user, "export", "stats_table", None, after={
-        **request.args.to_dict(), "list": TABLE_TITLE, "rows": len(table), "format": file_format})
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE if file_format == "xlsx" else "text/csv",
-                     as_attachment=True, download_name=f"{TABLE_TITLE}_{as_of:%Y%m%d}.{file_format}")
+    return send_export(TABLE_TITLE, county_table.headers(), table, "stats_table", file_format,
+                       audit={"list": TABLE_TITLE, "format": file_format}, dated=as_of)
 
 
 @bp.get("/stats/counties/<county_code>/report.pdf")

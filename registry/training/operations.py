@@ -223,12 +223,6 @@ def check_accepts_enrolment(actor, training_class: TrainingClass) -> None:
         raise InvalidInput("status", "状态：培训班已结束，不能再报名")
 
 
-def record_export(actor, title: str, row_count: int, arguments: dict) -> None:
-    """A list export carries personal data out of the registry, so each one is logged with its filter."""
-    record_event(actor, "export", "training_list", None,
-                 after={**arguments, "list": title, "rows": row_count})
-
-
 # --- completion -------------------------------------------------------------------------------------------
 
 def hours_limit(training_class: TrainingClass) -> int:

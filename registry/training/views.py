@@ -1,9 +1,8 @@
 """Training pages: classes, enrolment and completion, and the class and trainee lists with their export."""
-import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
@@ -11,10 +10,9 @@ from sqlalchemy.orm import contains_eager
 from registry.core.access import roles_required
 from registry.core.roles import Role
 from registry.core import arguments
-from registry.core.db import db
 from registry.core.forms import submit
-from registry.core.listing import current_sorting, paginate
-from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.core.exports import send_export, sorted_statement
+from registry.core.listing import paginate
 from registry.people.models import Person
 from registry.reference.models import LEVEL_LABELS
 from registry.reference.queries import county_choices, occupation_choices, program_choices
@@ -30,7 +28,6 @@ from registry.training.scopes import (
 bp = Blueprint("training", __name__)
 readers_only = roles_required(Role.ADMIN, Role.COUNTY, Role.INSTITUTION)
 writers_only = roles_required(Role.ADMIN, Role.INSTITUTION)
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- classes ----------------------------------------------------------------------------------------------
@@ -43,8 +40,8 @@ def list_classes():
     columns = {"name": TrainingClass.name, "starts_on": TrainingClass.starts_on,
                "status": TrainingClass.status, "enrolments": queries.enrolment_count_column()}
     if fmt := arguments.export_format():
-        rows = queries.class_export_rows(_sorted(statement, columns, "starts_on", TrainingClass.id))
-        return _export("培训班", queries.CLASS_HEADERS, rows, fmt)
+        rows = queries.class_export_rows(sorted_statement(statement, columns, "starts_on", TrainingClass.id))
+        return send_export("培训班", queries.CLASS_HEADERS, rows, "training_list", fmt)
     page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on")
     tallies = queries.trainee_tallies([training_class.id for training_class in page.items])
     return render_template("training/classes.html", page=page, sorting=sorting, form=form, tallies=tallies,
@@ -163,8 +160,8 @@ def list_trainees():
     columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
                "class": TrainingClass.name}
     if fmt := arguments.export_format():
-        rows = queries.trainee_export_rows(_sorted(statement, columns, "enrolled_on", Enrollment.id))
-        return _export("学员名单", queries.TRAINEE_HEADERS, rows, fmt)
+        rows = queries.trainee_export_rows(sorted_statement(statement, columns, "enrolled_on", Enrollment.id))
+        return send_export("学员名单", queries.TRAINEE_HEADERS, rows, "training_list", fmt)
     page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on")
     return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
 
@@ -237,19 +234,3 @@ def _render_detail(training_class: TrainingClass, enroll_form: EnrollForm):
         can_import={endpoint for endpoint in ("training.import_roster", "training.import_completions")
                     if endpoint in current_app.view_functions},
     )
-
-
-def _sorted(statement: sa.Select, columns: dict, default: str, tie_breaker) -> sa.Select:
-    """The export's order is the page's order, so the file reads like the list on screen."""
-    sorting = current_sorting(columns, default)
-    column = columns[sorting.key]
-    return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
-
-
-def _export(title: str, headers: list[str], rows: list[list], fmt: str):
-    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
-    operations.record_export(current_user, title, len(rows), request.args.to_dict())
-    db.session.commit()
-    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv"
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"{title}_{date.today():%Y%m%d}.{fmt}")
