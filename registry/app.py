@@ -108,15 +108,16 @@ def _register_blueprints(app: Flask) -> None:
     from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
     from registry.organizations.views import bp as organizations_bp
-    from registry.people import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
-    from registry.people.views import bp as people_bp
+    from registry.lookup import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
+    from registry.lookup.views import bp as people_bp
+    from registry.people.dashboard_views import bp as dashboard_bp
     from registry.reference.views import bp as reference_bp
     from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp
 
-    for blueprint in (core_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
+    for blueprint in (core_bp, dashboard_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
                       certificates_bp, imports_bp, stats_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.

@@ -37,7 +37,7 @@ ROUTES: dict[str, Entry] = {
     "static": Entry("/static/registry.css", PUBLIC),
     "core.healthz": Entry("/healthz", PUBLIC),
     "core.home": Entry("/", PUBLIC),
-    "core.index": Entry("/dashboard", EVERY_ROLE),
+    "dashboard.index": Entry("/dashboard", EVERY_ROLE),
     "core.audit_log": Entry("/admin/audit", ADMIN),
     "accounts.login": Entry("/login", PUBLIC),
     "accounts.logout": Entry("/logout", EVERY_ROLE, "POST"),

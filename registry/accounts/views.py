@@ -32,7 +32,7 @@ def login():
             cookie_session[sessions.COOKIE_KEY] = key
             login_user(result.user)
             flash(f"欢迎，{result.user.display_name or result.user.username}。", "success")
-            return redirect(url_for("core.index"))
+            return redirect(url_for("dashboard.index"))
         form.password.errors.append(result.message)
     return render_template("accounts/login.html", form=form)
 
@@ -132,5 +132,5 @@ def _local_path(target: str | None) -> str:
     control characters, which browsers drop) would send the user to another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
             or any(ord(character) < 32 for character in target) or urlsplit(target).netloc:
-        return url_for("core.index")
+        return url_for("dashboard.index")
     return target

@@ -5,7 +5,7 @@ from registry.core.roles import Role
 
 MENUS: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
-        ("首页", "core.index"),
+        ("首页", "dashboard.index"),
         ("持证统计", "stats.cockpit"),
         ("评价机构", "organizations.list_agencies"),
         ("培训机构", "organizations.list_institutions"),
@@ -22,7 +22,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("审计日志", "core.audit_log"),
     ],
     Role.COUNTY: [
-        ("首页", "core.index"),
+        ("首页", "dashboard.index"),
         ("持证统计", "stats.cockpit"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
@@ -31,13 +31,13 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("人员查询", "people.search"),
     ],
     Role.AGENCY: [
-        ("首页", "core.index"),
+        ("首页", "dashboard.index"),
         ("认定批次", "assessment.list_batches"),
         ("证书", "certificates.list_certificates"),
         ("人员查询", "people.search"),
     ],
     Role.INSTITUTION: [
-        ("首页", "core.index"),
+        ("首页", "dashboard.index"),
         ("培训班", "training.list_classes"),
         ("学员", "training.list_trainees"),
         ("人员查询", "people.search"),

@@ -1,13 +1,12 @@
-"""The landing page of each role, the health check and the audit log."""
+"""The front door (to sign-in or the dashboard), the health check and the audit log."""
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from registry.core.access import admin_required, any_role_required
+from registry.core.access import admin_required
 from registry.core import arguments
 from registry.core.audit import AuditEvent
 from registry.core.db import db
-from registry.core.landing import landing_figures
 from registry.core.listing import paginate
 
 bp = Blueprint("core", __name__)
@@ -26,13 +25,7 @@ def healthz():
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return redirect(url_for("core.index"))
-
-
-@bp.get("/dashboard")
-@any_role_required
-def index():
-    return render_template("core/index.html", figures=landing_figures(current_user))
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.get("/admin/audit")

@@ -1,33 +1,28 @@
-"""Which persons a user may look up: the one place the people-registry scope rule lives.
+"""Which persons a user may look up: the people-registry scope rule, composed of the areas' ties.
 
-A person belongs to no organisation, so the rule follows the records that tie them to one:
-enrolments for institutions, results and certificates for agencies, and all of these plus the
-county of record for county staff. EXISTS keeps each person once however many records match.
+A person belongs to no organisation, so the rule follows the records that tie them to one: enrolments for
+institutions, results and certificates for agencies, all of these plus the county of record for county staff.
+Those records belong to areas above this one; each declares its tie here with @person_tie, beside its models
+(training, assessment and certificates models.py), so the rule needs no upward import. EXISTS keeps each person
+once however many records match. A tie that is not loaded narrows the rule, never widens it.
 """
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import abort
 
-from registry.core.roles import Role
-from registry.assessment.models import AssessmentBatch, AssessmentResult
-from registry.certificates.models import Certificate
 from registry.core.db import db
+from registry.core.roles import Role
 from registry.people.models import Person
-from registry.training.models import Enrollment, TrainingClass
+
+# tie(user) -> a WHERE clause on Person for the persons that user reaches through the area's records, or None
+PersonTie = Callable[[object], sa.ColumnElement[bool] | None]
+TIES: list[PersonTie] = []
 
 
-def _enrolled_in(*class_conditions) -> sa.Exists:
-    return sa.exists().where(Enrollment.person_id == Person.id, Enrollment.class_id == TrainingClass.id,
-                             *class_conditions)
-
-
-def _assessed_in(*batch_conditions) -> sa.Exists:
-    return sa.exists().where(AssessmentResult.person_id == Person.id,
-                             AssessmentResult.batch_id == AssessmentBatch.id, *batch_conditions)
-
-
-def _certified_in(*batch_conditions) -> sa.Exists:
-    return sa.exists().where(Certificate.person_id == Person.id, Certificate.batch_id == AssessmentBatch.id,
-                             *batch_conditions)
+def person_tie(tie: PersonTie) -> PersonTie:
+    TIES.append(tie)
+    return tie
 
 
 def readable_persons(user) -> sa.ColumnElement[bool]:
@@ -35,22 +30,12 @@ def readable_persons(user) -> sa.ColumnElement[bool]:
     role = getattr(user, "role", None)
     if role is Role.ADMIN:
         return sa.true()
+    if role not in (Role.COUNTY, Role.INSTITUTION, Role.AGENCY):
+        return sa.false()
+    clauses = [clause for tie in TIES if (clause := tie(user)) is not None]
     if role is Role.COUNTY:
-        county = user.county_code
-        return sa.or_(
-            Person.county_code == county,
-            _enrolled_in(TrainingClass.county_code == county),
-            _assessed_in(AssessmentBatch.county_code == county),
-            _certified_in(AssessmentBatch.county_code == county),
-        )
-    if role is Role.INSTITUTION:
-        return _enrolled_in(TrainingClass.institution_id == user.institution_id)
-    if role is Role.AGENCY:
-        # Imported certificates may have no batch, so the issuing agency is matched on the certificate itself.
-        issued = sa.exists().where(Certificate.person_id == Person.id,
-                                   Certificate.agency_id == user.agency_id)
-        return sa.or_(_assessed_in(AssessmentBatch.agency_id == user.agency_id), issued)
-    return sa.false()
+        clauses.insert(0, Person.county_code == user.county_code)
+    return sa.or_(*clauses) if clauses else sa.false()
 
 
 def get_person_or_404(user, person_id: int) -> Person:

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import db, enum_type, utcnow
+from registry.core.roles import Role
 from registry.organizations.models import TrainingInstitution
 from registry.people.models import Person
+from registry.people.scopes import person_tie
 from registry.reference.models import County, Occupation, Program
 
 
@@ -102,3 +104,16 @@ class Enrollment(db.Model):
     person: Mapped[Person] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("class_id", "person_id"),)
+
+
+@person_tie
+def enrolled_person(user) -> sa.ColumnElement[bool] | None:
+    """A person enrolled in a class of the county official's county or of the institution (people scope rule)."""
+    role = getattr(user, "role", None)
+    if role is Role.COUNTY:
+        condition = TrainingClass.county_code == user.county_code
+    elif role is Role.INSTITUTION:
+        condition = TrainingClass.institution_id == user.institution_id
+    else:
+        return None
+    return sa.exists().where(Enrollment.person_id == Person.id, Enrollment.class_id == TrainingClass.id, condition)

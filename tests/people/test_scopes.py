@@ -137,3 +137,12 @@ def test_loader_refuses_a_person_outside_the_scope_like_a_missing_one(world, use
 def test_an_anonymous_caller_sees_nobody(world):
     persons, _ = world
     assert visible(None, persons) == set()
+
+
+def test_every_area_that_ties_a_person_to_an_organisation_declares_its_tie(app):
+    """The scope rule is composed of the ties of training, assessment and certificates (registry/people/scopes.py):
+    a tie left unloaded would silently narrow what county, institution and agency users can find."""
+    from registry.people.scopes import TIES
+
+    assert {tie.__module__ for tie in TIES} == {
+        "registry.training.models", "registry.assessment.models", "registry.certificates.models"}

@@ -1,4 +1,8 @@
-"""People registry (人员查询): search by document number or name, and the person page, within the user's scope."""
+"""Person lookup (人员查询): search by document number or name, and the person page with their training,
+assessment and certificates, within the user's scope. Above certificates, it may read every area it shows.
+
+The blueprint keeps the name "people", so the endpoints (people.search, people.person_detail …) and URLs stay.
+"""
 import sqlalchemy as sa
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,7 +23,7 @@ from registry.reference.models import LEVEL_LABELS
 from registry.training.models import Enrollment, TrainingClass
 from registry.training.scopes import may_read
 
-bp = Blueprint("people", __name__)
+bp = Blueprint("people", __name__)  # the name of the endpoints, not of the area
 readers = roles_required(Role.ADMIN, Role.COUNTY, Role.INSTITUTION, Role.AGENCY)
 SEARCH_COLUMNS = {"name": Person.name, "gender": Person.gender, "county": Person.county_code}
 
@@ -43,7 +47,7 @@ def search():
     if wanted is not None and wanted.number is not None:
         # A number that was looked up is not echoed back in plain text; the page names it masked.
         masked, form.q.data = mask_document(wanted.document_type, wanted.number), ""
-    return render_template("people/search.html", form=form, wanted=wanted, masked=masked, page=page,
+    return render_template("lookup/search.html", form=form, wanted=wanted, masked=masked, page=page,
                            sorting=sorting)
 
 
@@ -93,7 +97,7 @@ def _render_person(person: Person, revealed_number: str | None = None):
         .order_by(Certificate.issued_on.desc(), Certificate.id)
     ).all()
     return render_template(
-        "people/person.html", person=person, revealed_number=revealed_number,
+        "lookup/person.html", person=person, revealed_number=revealed_number,
         is_admin=current_user.role is Role.ADMIN, phone=mask_phone(person.phone or ""),
         enrollments=enrollments, results=results, certificates=certificates, level_labels=LEVEL_LABELS,
         # Every enrolment of a person in scope is listed; only the classes the user may open are linked.

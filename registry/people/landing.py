@@ -1,4 +1,5 @@
-"""The few figures each role's landing page opens with."""
+"""The few figures each role's dashboard (its landing page) opens with: counts of organisations and persons,
+or the user's own organisation."""
 import sqlalchemy as sa
 
 from registry.accounts.models import User

@@ -11,7 +11,7 @@ from registry.core.roles import Role
 from registry.core.forms import submit
 from registry.people import photos
 from registry.people.scopes import get_person_or_404
-from registry.people.views import bp
+from registry.lookup.views import bp
 
 PHOTO_ROLES = (Role.ADMIN, Role.AGENCY)
 photo_roles = roles_required(*PHOTO_ROLES)
@@ -44,7 +44,7 @@ def upload_photo(person_id: int):
     image = None
     if photo:
         image = f"data:{photo.content_type};base64,{base64.b64encode(photo.data).decode('ascii')}"
-    response = make_response(render_template("people/photo.html", person=person, form=form, photo=photo,
+    response = make_response(render_template("lookup/photo.html", person=person, form=form, photo=photo,
                                              image=image))
     response.headers["Cache-Control"] = "no-store"
     return response
