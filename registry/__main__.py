@@ -1,4 +1,4 @@
 """`python -m registry …` is the `registry` command (the task worker is started this way by the server)."""
-from registry.cli import main
+from registry.app import main
 
 main()

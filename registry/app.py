@@ -1,7 +1,8 @@
-"""The application factory."""
+"""The application factory, and the `registry` command group built on it."""
 import logging
 
 from flask import Flask, g, render_template, request, session as cookie_session
+from flask.cli import FlaskGroup
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -9,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from registry.api.auth import user_from_token
+from registry.cli import register_commands, serve_command, worker_command
 from registry.core.arguments import MAX_ID, BadArgument, refuse_nul
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
@@ -63,10 +65,20 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_pages(app)
-    from registry.cli import register_commands
-
     register_commands(app)
     return app
+
+
+cli = FlaskGroup(create_app=create_app, add_default_commands=True, add_version_option=False,
+                 help="开封市职业技能证书登记系统 — registry commands.")
+# Found without loading the app: the server and the task worker build their own, in their own processes.
+cli.add_command(serve_command)
+cli.add_command(worker_command)
+
+
+def main() -> None:
+    """The `registry` command (setup.cfg) and `python -m registry`."""
+    cli.main(prog_name="registry")
 
 
 def _import_models() -> None:

@@ -1,9 +1,10 @@
-"""The `registry` command: the same commands as `flask --app registry …`, each one transaction."""
+"""The commands of `registry` and `flask --app registry …`, each one transaction; the app factory
+(registry/app.py) adds them to the app and builds the `registry` group."""
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from registry.accounts.cli import disable_user_command, reset_password_command
 from registry.core.roles import Role
@@ -135,12 +136,13 @@ def serve_command(host: str, port: int, workers: int, task_worker: bool) -> None
 
 @click.command("worker")
 @click.option("--workers", default=1, type=int, show_default=True, help="Tasks run at the same time.")
-def worker_command(workers: int) -> None:
+@pass_script_info
+def worker_command(info: ScriptInfo, workers: int) -> None:
     """Run the background tasks (imports, batch files) from the queue; a task process that dies is restarted
     and its task run again."""
     from registry.core.tasks import run_worker
 
-    app = _create_app()
+    app = info.load_app()  # the group's factory (registry/app.py), in this process only
     click.echo(f"后台任务进程：队列 {app.config['TASK_QUEUE_URL']}，{workers} 个任务进程。")
     run_worker(app, workers)
 
@@ -162,20 +164,3 @@ def register_commands(app: Flask) -> None:
                     worker_command, transfer_command, verify_qr_command, stats_command, audit_command,
                     purge_files_command, disable_user_command, reset_password_command):
         app.cli.add_command(command)
-
-
-def _create_app() -> Flask:
-    from registry.app import create_app
-
-    return create_app()
-
-
-cli = FlaskGroup(create_app=_create_app, add_default_commands=True, add_version_option=False,
-                 help="开封市职业技能证书登记系统 — registry commands.")
-# Found without loading the app: the server and the task worker build their own, in their own processes.
-cli.add_command(serve_command)
-cli.add_command(worker_command)
-
-
-def main() -> None:
-    cli.main(prog_name="registry")

@@ -12,7 +12,7 @@ from registry.api.errors import ApiError
 from registry.api.idempotency import idempotent
 from registry.api.listing import PAGINATION_QUERY, page_of, page_schema
 from registry.api.spec import documented, exactly
-from registry.api.training_views import occupation_id
+from registry.api.references import occupation_id
 from registry.api.views import bp
 from registry.assessment import operations
 from registry.assessment.models import AssessmentBatch, BatchStatus

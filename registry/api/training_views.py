@@ -1,21 +1,18 @@
 """Training over the API: classes, bulk enrolment and completion — the same operations the pages call."""
 from datetime import date
 
-import sqlalchemy as sa
 from flask import g, jsonify
 
 from registry.core.roles import Role
 from registry.api import schemas
 from registry.api.auth import api_access
 from registry.api.bulk import run_rows
-from registry.api.errors import ApiError
 from registry.api.idempotency import idempotent
 from registry.api.listing import PAGINATION_QUERY, page_of, page_schema
+from registry.api.references import occupation_id
 from registry.api.spec import documented, exactly
 from registry.api.views import bp
 from registry.core import arguments
-from registry.core.db import db
-from registry.reference.models import Occupation
 from registry.training import operations, queries
 from registry.training.models import ClassStatus, TrainingClass, TrainingType
 from registry.training.scopes import get_class_or_404, readable_classes
@@ -73,15 +70,6 @@ def class_json(training_class: TrainingClass) -> dict:
         "ends_on": training_class.ends_on.isoformat(), "county_code": training_class.county_code,
         "status": training_class.status.value,
     }
-
-
-def occupation_id(code: str, status: int = 422) -> int:
-    """The active occupation with this code, newest edition first."""
-    found = db.session.scalar(sa.select(Occupation.id).where(Occupation.code == code.strip(), Occupation.is_active)
-                              .order_by(Occupation.edition.desc()).limit(1))
-    if found is None:
-        raise ApiError(status, f"occupation_code：未知或已停用的职业编码 {code}", [{"field": "occupation_code"}])
-    return found
 
 
 @bp.get("/api/v1/classes")

@@ -8,7 +8,7 @@ from registry.assessment.operations import EDITABLE, REVIEW_LEVELS, pass_mark
 from registry.assessment.results_import import RESULT_COLUMNS, RESULT_SAMPLE, ResultsImporter, result_columns
 from registry.assessment.scopes import get_batch_or_404
 from registry.assessment.views import bp
-from registry.core.import_views import accept_upload, template_download, upload_page
+from registry.core.import_pages import accept_upload, template_download, upload_page
 from registry.reference.models import LEVEL_LABELS
 
 writers = roles_required(Role.ADMIN, Role.AGENCY)

@@ -4,7 +4,7 @@ from flask import redirect, request, url_for
 from registry.core.access import admin_required
 from registry.certificates.history_import import HISTORY_COLUMNS, HISTORY_SAMPLE, HistoryImporter
 from registry.certificates.views import bp
-from registry.core.import_views import accept_upload, template_download, upload_page
+from registry.core.import_pages import accept_upload, template_download, upload_page
 
 HINTS = [
     "证书种类填 职业技能等级证书、职业资格证书、专项职业能力证书、特种作业操作证 或 其他证书。",

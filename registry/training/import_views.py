@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
-from registry.core.import_views import accept_upload, template_download, upload_page
+from registry.core.import_pages import accept_upload, template_download, upload_page
 from registry.training.completions import COMPLETION_COLUMNS, COMPLETION_SAMPLE, CompletionImporter
 from registry.training.roster import ROSTER_COLUMNS, ROSTER_SAMPLE, RosterImporter
 from registry.training.scopes import get_class_or_404
