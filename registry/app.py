@@ -1,4 +1,6 @@
 """The application factory, and the `registry` command group built on it."""
+import importlib
+import importlib.util
 import logging
 
 from flask import Flask, g, render_template, request, session as cookie_session
@@ -18,7 +20,11 @@ from registry.core.db import db, wait_for_locks
 from registry.core.ratelimit import init_limiter
 from registry.core.security_headers import init_security_headers
 from registry.core.tasks import init_tasks
+from registry.stats.maintenance import init_totals
 
+# The layers, bottom to top (tests/test_layering.py holds the imports to this order).
+AREAS = ("core", "reference", "organizations", "accounts", "people", "training", "assessment", "certificates",
+         "lookup", "stats", "api")
 csrf = CSRFProtect()
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
 login_manager = LoginManager()
@@ -61,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.request_loader(user_from_token)
     init_limiter(app)
     init_tasks(app)
+    init_totals()
     _register_protection(app)
     _register_blueprints(app)
     _register_request_hooks(app)
@@ -82,20 +89,11 @@ def main() -> None:
 
 
 def _import_models() -> None:
-    """Every table must be known to the metadata before Alembic compares it with the database."""
-    import registry.accounts.models
-    import registry.api.models
-    import registry.assessment.models
-    import registry.certificates.models
-    import registry.core.audit
-    import registry.core.import_jobs
-    import registry.organizations.models
-    import registry.people.models
-    import registry.people.photos
-    import registry.reference.models
-    import registry.stats.maintenance
-    import registry.stats.models
-    import registry.training.models  # noqa: F401
+    """Every table must be known to the metadata before Alembic compares it with the database: each area keeps
+    its tables in its models.py."""
+    for area in AREAS:
+        if importlib.util.find_spec(f"registry.{area}.models") is not None:
+            importlib.import_module(f"registry.{area}.models")
 
 
 def _register_protection(app: Flask) -> None:

@@ -5,46 +5,19 @@ design; docs/AUDIT.md the operations side). Database triggers refuse UPDATE, DEL
 PostgreSQL's TRUNCATE (migrations 0001 and 0007).
 """
 from contextvars import ContextVar
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
+from sqlalchemy.orm import Session, object_session
 
 from registry.core import audit_chain
 from registry.core.db import db, utcnow
+from registry.core.models import AuditEvent
 
 # Set by the request (or CLI command) that acts; operations stay free of Flask's globals.
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
-
-
-class AuditEvent(db.Model):
-    """审计事件 — one recorded action; rows are never updated or deleted (a database trigger enforces it)."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    actor_name: Mapped[str] = mapped_column(sa.String(80))
-    ip_address: Mapped[str | None] = mapped_column(sa.String(64))
-    action: Mapped[str] = mapped_column(sa.String(40), index=True)
-    entity_type: Mapped[str] = mapped_column(sa.String(40))
-    entity_id: Mapped[str | None] = mapped_column(sa.String(40))
-    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    # Set at flush, under the chain lock (_seal_new_events): position, predecessor's hash, own hash.
-    chain_seq: Mapped[int] = mapped_column(sa.BigInteger)
-    chain_prev: Mapped[str] = mapped_column(sa.String(64))
-    chain_hash: Mapped[str] = mapped_column(sa.String(64))
-
-    __table_args__ = (
-        sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),
-        # One event per position: were the chain lock ever bypassed, the second INSERT fails, never a fork.
-        sa.Index("ix_audit_events_chain_seq", "chain_seq", unique=True),
-    )
 
 
 def record_event(

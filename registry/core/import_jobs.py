@@ -6,7 +6,6 @@ full of ID numbers, is kept encrypted with the data key and deleted as soon as t
 it; the report keeps only masked names and numbers. `purge_expired` removes what is left after a while.
 """
 import contextlib
-import enum
 import gc
 import hashlib
 import json
@@ -20,11 +19,11 @@ import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from huey import crontab
-from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core import private_files
-from registry.core.db import db, enum_type, utcnow
+from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
+from registry.core.models import ImportJob, JobStatus
 from registry.core.imports import ImportAborted, Importer, OutcomeLog, run_import
 from registry.core.spreadsheets import SpreadsheetError, open_sheet
 from registry.core.tasks import background_task, periodic
@@ -32,52 +31,6 @@ from registry.core.tasks import background_task, periodic
 log = logging.getLogger(__name__)
 # A job younger than this may be between its commit and the queueing of its task.
 UNCLAIMED_GRACE = timedelta(minutes=1)
-
-
-class JobStatus(enum.StrEnum):
-    CHECKING = "checking"
-    CHECKED = "checked"
-    COMMITTING = "committing"
-    COMMITTED = "committed"
-    FAILED = "failed"
-
-    @property
-    def label(self) -> str:
-        return {"checking": "正在检查", "checked": "检查完成，待确认", "committing": "正在导入",
-                "committed": "已导入", "failed": "失败"}[self.value]
-
-    @property
-    def is_running(self) -> bool:
-        return self in (JobStatus.CHECKING, JobStatus.COMMITTING)
-
-
-class ImportJob(db.Model):
-    """导入任务 — one uploaded file on its way through dry run and commit."""
-
-    __tablename__ = "import_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(30))
-    target_id: Mapped[int | None]
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    file_sha256: Mapped[str] = mapped_column(sa.String(64))
-    status: Mapped[JobStatus] = mapped_column(enum_type(JobStatus), default=JobStatus.CHECKING)
-    skip_errors: Mapped[bool] = mapped_column(default=False)
-    total_rows: Mapped[int | None]
-    counts: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
-    message: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-    @property
-    def error_count(self) -> int:
-        return (self.counts or {}).get("error", 0)
-
-    @property
-    def writable_count(self) -> int:
-        counts = self.counts or {}
-        return counts.get("new", 0) + counts.get("existing", 0) + counts.get("updated", 0)
 
 
 INTERNAL_ERROR = "导入时发生内部错误，未写入任何数据，请联系管理员。"

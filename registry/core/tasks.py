@@ -70,6 +70,7 @@ class Task:
 
 
 TASKS: dict[str, Task] = {}
+PERIODIC: dict[str, Callable[[], None]] = {}  # name → work, for tests/core/test_tasks.py
 AFTER_COMMIT = "tasks_after_commit"
 
 
@@ -236,6 +237,8 @@ def periodic(schedule: crontab, name: str) -> Callable[[Callable[[], None]], Cal
     """Run `work()` on the schedule in the task worker, in an app context and a transaction of its own."""
 
     def register(work: Callable[[], None]) -> Callable[[], None]:
+        PERIODIC[name] = work
+
         @huey.periodic_task(schedule, name=name)
         def run() -> None:
             with _app_context():

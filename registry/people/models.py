@@ -72,3 +72,23 @@ class Person(db.Model):
     @property
     def group_labels(self) -> list[str]:
         return [group.label for group in KeyGroup if group in self.groups]
+
+
+class PersonPhoto(db.Model):
+    """持证人照片 — one uploaded photo; the newest is the person's current one.
+
+    Rows are never changed or removed: an issued certificate names its photo by SHA-256, and a reprint must
+    find the same bytes again.
+    """
+
+    __tablename__ = "person_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id"), index=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(20))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -2,17 +2,15 @@
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.roles import Role
 from registry.core.audit import record_event
-from registry.core.db import db, utcnow
+from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
-from registry.people.models import Person
+from registry.people.models import Person, PersonPhoto
 from registry.people.scopes import readable_persons
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -20,26 +18,6 @@ MAX_SIDE = 4000
 MIN_WIDTH, MIN_HEIGHT = 100, 120
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 JPEG_QUALITY = 90
-
-
-class PersonPhoto(db.Model):
-    """持证人照片 — one uploaded photo; the newest is the person's current one.
-
-    Rows are never changed or removed: an issued certificate names its photo by SHA-256, and a reprint must
-    find the same bytes again.
-    """
-
-    __tablename__ = "person_photos"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id"), index=True)
-    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(20))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    width: Mapped[int]
-    height: Mapped[int]
-    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 @dataclass(frozen=True)

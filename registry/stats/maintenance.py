@@ -1,4 +1,6 @@
-"""Bring the cockpit's totals up to date just before each transaction that changed their sources commits."""
+"""Bring the cockpit's totals up to date just before each transaction that changed their sources commits.
+
+The app factory installs the hooks (init_totals); every session of the process then keeps the totals."""
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
@@ -6,7 +8,6 @@ from registry.core.changes import take_changes
 from registry.stats import tally
 
 
-@event.listens_for(Session, "before_commit")
 def _refresh_before_commit(session) -> None:
     persons, classes = take_changes(session)
     if not persons and not classes:
@@ -16,7 +17,13 @@ def _refresh_before_commit(session) -> None:
     tally.refresh("class", tally.class_contributions(classes))
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         take_changes(session)
+
+
+def init_totals() -> None:
+    """Install the session hooks, once per process (a second app in the same process finds them in place)."""
+    for name, hook in (("before_commit", _refresh_before_commit), ("after_soft_rollback", _forget_after_rollback)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)

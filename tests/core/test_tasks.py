@@ -105,3 +105,41 @@ def test_a_task_process_past_its_memory_ceiling_gets_a_memory_error_not_the_mach
             "try:\n    bytearray(2 * 1024 ** 3)\nexcept MemoryError:\n    print('MemoryError')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "MemoryError", done.stderr
+
+
+def test_the_worker_knows_every_task_defined_anywhere_in_the_registry(tmp_path):
+    """The worker builds the app and runs what was registered while it did: a module with a @background_task
+    or @periodic that nothing the app loads imports would have its work queued and never run. Checked in a fresh
+    process, loading the app exactly as `registry worker` does."""
+    import ast
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    defined, periodic = set(), set()
+    for path in (root / "registry").rglob("*.py"):
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for decorator in getattr(node, "decorator_list", []):
+                call = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if getattr(call, "id", None) == "background_task":
+                    defined.add(f"{module}.{node.name}")
+                elif getattr(call, "id", None) == "periodic":
+                    periodic.add(next(k.value.value for k in decorator.keywords if k.arg == "name"))
+    assert defined and periodic
+    script = ("import json\nfrom registry.app import cli\nfrom flask.cli import ScriptInfo\n"
+              "ScriptInfo(create_app=cli.create_app).load_app()\n"
+              "from registry.core.tasks import PERIODIC, TASKS\n"
+              "print(json.dumps([sorted(TASKS), sorted(PERIODIC)]))\n")
+    from registry.people.protection import generate_data_key
+
+    environment = {**os.environ, "REGISTRY_INSTANCE_PATH": str(tmp_path), "REGISTRY_SECRET_KEY": "test",
+                   "REGISTRY_DATA_KEY": generate_data_key(),
+                   "REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}"}
+    answer = subprocess.run([sys.executable, "-c", script], env=environment, cwd=root, capture_output=True,
+                            text=True, check=True)
+    tasks, periodic_tasks = json.loads(answer.stdout.strip().splitlines()[-1])
+    assert defined <= set(tasks), defined - set(tasks)
+    assert periodic <= set(periodic_tasks), periodic - set(periodic_tasks)
