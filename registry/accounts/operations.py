@@ -15,7 +15,7 @@ from registry.core.audit import changes, record_event
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.organizations.models import Agency, TrainingInstitution
-from registry.reference.models import County
+from registry.reference.checks import current_county
 
 WRONG_CREDENTIALS = "用户名或密码不正确。"
 
@@ -176,8 +176,8 @@ def _scope_for(role: Role, county_code: str | None, organization_id: int | None)
     """(county_code, agency_id, institution_id): exactly the county, agency or institution the role is scoped
     to, and nothing else."""
     if role is Role.COUNTY:
-        county = db.session.get(County, county_code or "")
-        if county is None or not county.is_current or county.kind == "city":
+        county = current_county(county_code)
+        if county is None:
             raise InvalidInput("county_code", f"所属县区：未知或已撤销的县区代码 {county_code or '（空）'}")
         return county.code, None, None
     if role is Role.AGENCY:

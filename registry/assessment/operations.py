@@ -13,7 +13,8 @@ from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.organizations.models import Agency, AgencyStatus
 from registry.people.models import Person
-from registry.reference.models import CITY_CODE, LEVEL_LABELS, County, Occupation
+from registry.reference.checks import current_county
+from registry.reference.models import LEVEL_LABELS, Occupation
 from registry.training.models import TrainingClass
 
 DEFAULT_PASS_MARK = 60
@@ -97,8 +98,8 @@ def _batch_values(agency_id, occupation_id, work_type, level, assessed_on, asses
         if not agency.covers(occupation.id, work_type, level, day):
             raise InvalidInput("level", f"等级：{occupation.name}{'（' + work_type + '）' if work_type else ''}"
                                         f" {LEVEL_LABELS[level]} 不在本机构 {day.isoformat()} 有效的备案范围内")
-    county = db.session.get(County, county_code or "")
-    if county is None or not county.is_current or county.code == CITY_CODE:
+    county = current_county(county_code)
+    if county is None:
         raise InvalidInput("county_code", f"认定地点：未知或已撤销的县区代码 {county_code or '（空）'}")
     if training_class_id and db.session.get(TrainingClass, training_class_id) is None:
         raise InvalidInput("training_class_id", f"关联培训班：培训班 {training_class_id} 不存在")

@@ -7,11 +7,12 @@ import sqlalchemy as sa
 from registry.core.audit import changes, record_event
 from registry.core.db import db
 from registry.core.errors import InvalidInput
+from registry.reference.checks import checked_work_type, current_county_code
 from registry.organizations.credit_code import InvalidCreditCode, normalize_credit_code
 from registry.organizations.models import (
     Agency, AgencyScope, AgencyStatus, AgencyType, InstitutionKind, TrainingInstitution,
 )
-from registry.reference.models import CITY_CODE, LEVEL_LABELS, County, Occupation
+from registry.reference.models import LEVEL_LABELS, Occupation
 
 DEFAULT_MINISTRY_CODE = "0000"
 # [0-9] rather than \d: \d also accepts full-width and other Unicode digits.
@@ -113,7 +114,7 @@ def add_scope(
     occupation = db.session.get(Occupation, occupation_id) if occupation_id is not None else None
     if occupation is None or not occupation.is_active:
         raise InvalidInput("occupation_id", f"职业：未知或已停用的职业 {occupation_id or '（空）'}")
-    work_type = _checked_work_type(occupation, work_type)
+    work_type = checked_work_type(occupation, work_type)
     _check_level_range(occupation, lowest_level, highest_level)
     if not isinstance(valid_from, date):
         raise InvalidInput("valid_from", "有效期起：不能为空")
@@ -133,18 +134,6 @@ def remove_scope(actor, scope: AgencyScope) -> None:
     scope.agency.scopes.remove(scope)
     db.session.flush()
     record_event(actor, "delete", "agency_scope", scope_id, before=before)
-
-
-def _checked_work_type(occupation: Occupation, work_type: str | None) -> str | None:
-    work_type = (work_type or "").strip() or None
-    if work_type is None:
-        return None
-    if len(work_type) > 60:
-        raise InvalidInput("work_type", "工种：最多60个字符")
-    if occupation.work_types and work_type not in occupation.work_types:
-        raise InvalidInput("work_type", f"工种：职业 {occupation} 没有工种 {work_type}"
-                                        f"（可选：{'、'.join(occupation.work_types)}）")
-    return work_type
 
 
 def _check_level_range(occupation: Occupation, lowest_level: int, highest_level: int) -> None:
@@ -221,20 +210,6 @@ def _institution_values(institution: TrainingInstitution | None, name, credit_co
 
 
 # --- shared checks ----------------------------------------------------------------------------------------
-
-def current_county_code(code: str | None, field: str = "county_code", label: str = "所在县区") -> str:
-    """Organisations sit in one current county or district, never in the city as a whole."""
-    code = (code or "").strip()
-    county = db.session.get(County, code) if code else None
-    if county is None:
-        raise InvalidInput(field, f"{label}：未知的县区代码 {code or '（空）'}")
-    if county.code == CITY_CODE:
-        raise InvalidInput(field, f"{label}：请选择具体县区，不能填市本级代码 {CITY_CODE}")
-    if not county.is_current:
-        successor = f"，请改用 {county.successor_code}" if county.successor_code else ""
-        raise InvalidInput(field, f"{label}：县区代码 {code} 已撤销{successor}")
-    return county.code
-
 
 def _required_text(field: str, label: str, value: str | None, max_length: int) -> str:
     value = (value or "").strip()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from registry.core.audit import changes, record_event
 from registry.core.db import db
 from registry.core.errors import InvalidInput
+from registry.reference.checks import current_county
 from registry.reference.models import CITY_CODE, County, Indicator, Occupation, SkillLevel, Target
 
 OCCUPATION_CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
@@ -198,8 +199,8 @@ def apportion(total: Decimal, weights: Mapping[str, Decimal], places: int) -> di
 def _checked_weights(weights: Mapping[str, object]) -> dict[str, Decimal]:
     checked = {}
     for code, weight in weights.items():
-        county = db.session.get(County, code)
-        if county is None or not county.is_current or county.code == CITY_CODE:
+        county = current_county(code)
+        if county is None:
             raise InvalidInput("weights", f"分解权重：未知或已撤销的县区代码 {code}")
         try:
             checked[code] = Decimal(str(weight))

@@ -13,7 +13,7 @@ from registry.core.changes import note_classes_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.organizations.models import TrainingInstitution
-from registry.organizations.operations import current_county_code
+from registry.reference.checks import checked_work_type, current_county_code
 from registry.people.identity import DocumentType, Gender
 from registry.people.models import Person
 from registry.people.operations import find_person, register_person
@@ -117,7 +117,7 @@ def _class_values(
         raise InvalidInput("ends_on", "结束日期：不能早于开始日期")
     return {
         "institution_id": _institution_id(actor, institution_id), "name": name,
-        "occupation_id": occupation.id, "work_type": _work_type(occupation, work_type),
+        "occupation_id": occupation.id, "work_type": checked_work_type(occupation, work_type),
         "target_level": _target_level(occupation, target_level), "training_type": TrainingType(training_type),
         "program_key": program_key, "planned_hours": planned_hours, "is_subsidised": bool(is_subsidised),
         "starts_on": starts_on, "ends_on": ends_on,
@@ -135,16 +135,6 @@ def _institution_id(actor, institution_id: int | None) -> int:
     if not institution.is_active:
         raise InvalidInput("institution_id", f"培训机构：{institution.name} 已停用")
     return institution.id
-
-
-def _work_type(occupation: Occupation, work_type: str | None) -> str | None:
-    work_type = (work_type or "").strip() or None
-    if work_type is not None and len(work_type) > 60:
-        raise InvalidInput("work_type", "工种：最多60个字符")
-    if work_type is not None and occupation.work_types and work_type not in occupation.work_types:
-        raise InvalidInput("work_type", f"工种：职业 {occupation} 没有工种 {work_type}"
-                                        f"（可选：{'、'.join(occupation.work_types)}）")
-    return work_type
 
 
 def _target_level(occupation: Occupation, level: int | None) -> int | None:
