@@ -14,7 +14,7 @@ from registry.api.listing import PAGINATION_QUERY, page_of, page_schema
 from registry.api.spec import documented, exactly
 from registry.api.references import occupation_id
 from registry.api.views import bp
-from registry.assessment import operations
+from registry.assessment import operations, queries
 from registry.assessment.models import AssessmentBatch, BatchStatus
 from registry.assessment.scopes import get_batch_or_404, readable_batches
 from registry.certificates import operations as certificate_operations
@@ -109,19 +109,13 @@ def certificate_or_404(number: str, for_write: bool = False) -> Certificate:
             query=[*BATCH_FILTERS, *PAGINATION_QUERY], response=page_schema(BATCH), statuses=(400, 401, 403))
 def list_batches():
     code = arguments.text("occupation_code")
-    conditions = {
-        AssessmentBatch.status: arguments.choice("status", [status.value for status in BatchStatus]),
-        AssessmentBatch.occupation_id: occupation_id(code, status=400) if code else None,
-        AssessmentBatch.level: arguments.integer("level", maximum=5),
-        AssessmentBatch.county_code: arguments.text("county_code"),
-        AssessmentBatch.agency_id: arguments.integer("agency_id"),
-    }
-    statement = sa.select(AssessmentBatch).where(
-        readable_batches(g.api_user), *(column == value for column, value in conditions.items() if value is not None))
-    if (start := arguments.day("assessed_from")) is not None:
-        statement = statement.where(AssessmentBatch.assessed_on >= start)
-    if (end := arguments.day("assessed_to")) is not None:
-        statement = statement.where(AssessmentBatch.assessed_on <= end)
+    filters = queries.BatchFilters(
+        status=arguments.choice("status", [status.value for status in BatchStatus]),
+        occupation_id=occupation_id(code, status=400) if code else None,
+        level=arguments.integer("level", maximum=5), county_code=arguments.text("county_code"),
+        agency_id=arguments.integer("agency_id"), assessed_from=arguments.day("assessed_from"),
+        assessed_to=arguments.day("assessed_to"))
+    statement = queries.filtered_batches(readable_batches(g.api_user), filters)
     return jsonify(page_of(statement, [AssessmentBatch.id], batch_json))
 
 

@@ -9,9 +9,10 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
-from registry.assessment import operations
+from registry.assessment import operations, queries
 from registry.assessment.forms import BatchFilterForm, BatchForm, ResultForm
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
+from registry.assessment.queries import BatchFilters
 from registry.assessment.scopes import get_batch_or_404, may_write, readable_batches
 from registry.core import arguments
 from registry.core.db import db
@@ -30,17 +31,6 @@ from registry.training.scopes import may_read as may_read_class
 bp = Blueprint("assessment", __name__)
 readers = roles_required(Role.ADMIN, Role.COUNTY, Role.AGENCY)
 writers = roles_required(Role.ADMIN, Role.AGENCY)
-
-FILTERS = {
-    "status": lambda value: AssessmentBatch.status == value,
-    "occupation_id": lambda value: AssessmentBatch.occupation_id == value,
-    "level": lambda value: AssessmentBatch.level == value,
-    "county_code": lambda value: AssessmentBatch.county_code == value,
-    "agency_id": lambda value: AssessmentBatch.agency_id == value,
-    "assessed_from": lambda value: AssessmentBatch.assessed_on >= value,
-    "assessed_to": lambda value: AssessmentBatch.assessed_on <= value,
-}
-
 
 def _per_batch(name: str, counted, *conditions) -> sa.Label:
     """A count per batch, correlated so that one definition serves the page, the sort and the export."""
@@ -79,8 +69,7 @@ BATCH_HEADERS = ["批次编号", "评价机构", "职业编码", "职业", "工�
 @readers
 def list_batches():
     form = _filter_form()
-    statement = sa.select(AssessmentBatch).where(
-        readable_batches(current_user), *(FILTERS[name](value) for name, value in form.filters().items()))
+    statement = queries.filtered_batches(readable_batches(current_user), BatchFilters(**form.filters()))
     if fmt := arguments.export_format():
         rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id))
         return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list", fmt)
