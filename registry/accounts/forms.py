@@ -3,9 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from registry.core.forms import REQUIRED
 from registry.core.roles import ROLE_LABELS
 
-REQUIRED = "不能为空"
 
 
 class LoginForm(FlaskForm):

@@ -1,28 +1,18 @@
 """Forms for assessment batches and results, and the filter bar of the batch list."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from registry.assessment.models import BatchStatus
+from registry.core.forms import (
+    ALL, BAD_CHOICE, NOT_AN_INTEGER, REQUIRED, ListFilters, date_field, enum_choices, filter_select, optional_int, readable,
+)
 from registry.people.identity import DocumentType
-from registry.reference.forms import readable
 from registry.reference.models import LEVEL_LABELS
-from registry.training.forms import ALL, BAD_CHOICE, BAD_DATE, NOT_AN_INTEGER, REQUIRED, optional_int
 
 # Highest digit first: 五级/初级工 is where most candidates start.
 LEVEL_CHOICES = [SelectChoice(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)]
 SCORE_HELP = "0–100，可带两位小数"
-
-
-def enum_choices(members, blank: tuple[str, str] | None = None) -> list[SelectChoice]:
-    options = [SelectChoice(member.value, member.label) for member in members]
-    return [SelectChoice(*blank), *options] if blank else options
-
-
-def date_field(label: str, required: bool = True, **kwargs) -> DateField:
-    # InputRequired keeps the format error for a typed but unreadable date; DataRequired would replace it.
-    check = InputRequired(REQUIRED) if required else Optional()
-    return DateField(label, validators=[check], invalid_value_message=BAD_DATE, **kwargs)
 
 
 def score_field(label: str) -> StringField:
@@ -72,22 +62,6 @@ class ResultForm(FlaskForm):
 
 
 # --- list filters, read from the query string ------------------------------------------------------------
-
-def filter_select(label: str, choices=(), coerce=str) -> SelectField:
-    # The blank default keeps an absent argument from counting as an invalid choice.
-    return SelectField(label, choices=list(choices), coerce=coerce, default="",
-                       invalid_choice_message=BAD_CHOICE, invalid_value_message=BAD_CHOICE)
-
-
-class ListFilters(Form):
-    """A GET filter bar: a value that does not parse is shown beside its field and ignored."""
-
-    def filters(self) -> dict:
-        """The filled-in, valid values by field name."""
-        self.validate()
-        return {name: field.data for name, field in self._fields.items()
-                if not field.errors and field.data not in ("", None)}
-
 
 class BatchFilterForm(ListFilters):
     status = filter_select("状态", enum_choices(BatchStatus, ALL))

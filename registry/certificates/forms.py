@@ -3,10 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from registry.assessment.forms import LEVEL_CHOICES, ListFilters, date_field, enum_choices, filter_select
+from registry.assessment.forms import LEVEL_CHOICES
 from registry.certificates.models import CertificateKind, CertificateStatus
-from registry.core.forms import ROW_ID
-from registry.training.forms import ALL, NOT_AN_INTEGER, REQUIRED, optional_int
+from registry.core.forms import (
+    ALL, NOT_AN_INTEGER, REQUIRED, ROW_ID, ListFilters, date_field, enum_choices, filter_select, optional_int,
+)
 
 REASON_LIMIT = Length(max=200, message="最多200个字符")
 

@@ -3,12 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from registry.core.forms import BAD_CHOICE, REQUIRED
 from registry.organizations.models import INSTITUTION_KIND_LABELS, AgencyStatus, AgencyType
 from registry.reference.models import LEVEL_LABELS
 
-REQUIRED = "不能为空"
 BAD_DATE = "日期格式应为 年-月-日，例如 2025-01-31"
-BAD_CHOICE = "无效的选项"
 LEVEL_CHOICES = [SelectChoice(level, label) for level, label in LEVEL_LABELS.items()]
 AGENCY_TYPE_CHOICES = [SelectChoice(kind.value, f"{kind.label}（{kind.value}）") for kind in AgencyType]
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in AgencyStatus]

@@ -1,55 +1,27 @@
 """Forms for occupations, targets and county denominators."""
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DecimalField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
+    BooleanField, DecimalField, IntegerField, SelectChoice, SelectField, StringField,
     TextAreaField,
 )
-from markupsafe import Markup
 from wtforms.validators import (
-    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
 )
-from wtforms.widgets import CheckboxInput, html_params
 
+from registry.core.forms import NOT_AN_INTEGER, REQUIRED, CheckboxesField, readable
 from registry.reference.models import LEVEL_LABELS
 from registry.reference.operations import (
     COMPARATORS, EDITION_RANGE, EMPLOYED_LIMIT, OCCUPATION_CODE, OCCUPATION_CODE_MESSAGE, TARGET_YEARS,
 )
 
-REQUIRED = "不能为空"
 NOT_A_NUMBER = "应为数字"
-NOT_AN_INTEGER = "应为整数"
 
 
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def readable(_form, field) -> None:
-    """An unreadable value already carries its message; a range check would only add a wrong one."""
-    if field.process_errors:
-        raise StopValidation()
-
-
 YEAR_RANGE = NumberRange(*TARGET_YEARS, message=f"应在 {TARGET_YEARS[0]} 至 {TARGET_YEARS[1]} 年之间")
-
-
-class CheckboxRow:
-    """Check boxes side by side, each inside its label so the text is clickable too. The class
-    `checkbox-row` (static/registry.css) undoes the full-width blocks a field's inputs and labels get."""
-
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        given = kwargs.pop("class_", "") or kwargs.pop("class", "")
-        kwargs["class"] = f"checkbox-row {given}".strip()
-        boxes = [Markup("<label>{} {}</label>").format(option(), option.label.text) for option in field]
-        return Markup("<div {}>{}</div>").format(Markup(html_params(**kwargs)), Markup("").join(boxes))
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as check boxes, so the chosen levels are visible at a glance."""
-
-    widget = CheckboxRow()
-    option_widget = CheckboxInput()
 
 
 class OccupationForm(FlaskForm):

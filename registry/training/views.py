@@ -93,9 +93,9 @@ def edit_class(class_id: int):
 def change_status(class_id: int):
     training_class = get_class_or_404(current_user, class_id, for_write=True)
     form = StatusForm()
-    if _submitted(form, lambda: operations.change_class_status(
+    if submit(form, lambda: operations.change_class_status(
         current_user, training_class, form.status.data
-    )):
+    ), validate=True):
         flash(f"培训班状态已改为“{ClassStatus(form.status.data).label}”。", "success")
     return redirect(url_for("training.class_detail", class_id=class_id))
 
@@ -120,9 +120,9 @@ def enroll(class_id: int):
 def complete_enrollment(enrollment_id: int):
     enrollment = get_enrollment_or_404(current_user, enrollment_id, for_write=True)
     class_id, form = enrollment.class_id, CompletionForm()
-    if _submitted(form, lambda: operations.record_completion(
+    if submit(form, lambda: operations.record_completion(
         current_user, enrollment, form.completed_on.data, form.attended_hours.data
-    )):
+    ), validate=True):
         flash(f"{enrollment.person.name} 已结业。", "success")
     return redirect(url_for("training.class_detail", class_id=class_id))
 
@@ -132,7 +132,7 @@ def complete_enrollment(enrollment_id: int):
 def drop_enrollment(enrollment_id: int):
     enrollment = get_enrollment_or_404(current_user, enrollment_id, for_write=True)
     class_id = enrollment.class_id
-    if _submitted(FlaskForm(), lambda: operations.record_dropout(current_user, enrollment)):
+    if submit(FlaskForm(), lambda: operations.record_dropout(current_user, enrollment), validate=True):
         flash(f"{enrollment.person.name} 已标记为退出。", "success")
     return redirect(url_for("training.class_detail", class_id=class_id))
 
@@ -142,9 +142,9 @@ def drop_enrollment(enrollment_id: int):
 def complete_all(class_id: int):
     training_class = get_class_or_404(current_user, class_id, for_write=True)
     form, completed = CompletionForm(), []
-    if _submitted(form, lambda: completed.append(operations.complete_all(
+    if submit(form, lambda: completed.append(operations.complete_all(
         current_user, training_class, form.completed_on.data, form.attended_hours.data
-    ))):
+    )), validate=True):
         flash(f"已为 {completed[0]} 名在训学员办理结业。" if completed[0] else "没有在训学员需要结业。",
               "success" if completed[0] else "warning")
     return redirect(url_for("training.class_detail", class_id=class_id))
@@ -167,16 +167,6 @@ def list_trainees():
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-def _submitted(form: FlaskForm, operation) -> bool:
-    """For the small forms posted from the class page: their errors come back as flashed messages."""
-    if not form.validate_on_submit():
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}：{error}", "error")
-        return False
-    return submit(form, operation)
-
 
 def _class_form(**kwargs) -> ClassForm:
     form = ClassForm(**kwargs)
