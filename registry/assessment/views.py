@@ -2,7 +2,7 @@
 registry/certificates/views.py)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager, selectinload
@@ -57,8 +57,6 @@ COLUMNS = {"id": AssessmentBatch.id, "assessed_on": AssessmentBatch.assessed_on,
            "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS)}
 BATCH_LOADS = (selectinload(AssessmentBatch.agency), selectinload(AssessmentBatch.occupation),
                selectinload(AssessmentBatch.county))
-OPTIONAL_LINKS = ("assessment.import_results", "people.person_detail", "certificates.batch_pdf",
-                  "certificates.batch_zip")
 BATCH_HEADERS = ["批次编号", "评价机构", "职业编码", "职业", "工种/职业方向", "等级", "认定日期", "结束日期", "认定地点",
                  "关联培训班编号", "状态", "考生人数", "合格人数", "已发证数"]
 
@@ -242,8 +240,6 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
         result_form=result_form, level_label=LEVEL_LABELS[batch.level],
         has_review=batch.level in operations.REVIEW_LEVELS, pass_mark=f"{operations.pass_mark():g}",
         class_link=batch.training_class is not None and may_read_class(current_user, batch.training_class),
-        # Links to pages of other modules appear only once those pages are registered.
-        linked={endpoint for endpoint in OPTIONAL_LINKS if endpoint in current_app.view_functions},
     )
 
 

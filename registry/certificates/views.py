@@ -1,7 +1,7 @@
 """Certificate pages: the list and its export, issuing a batch's certificates, one certificate with its history,
 revocation, correction."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
@@ -85,8 +85,8 @@ def certificate_detail(certificate_id: int):
         printed=[(label, certificate.snapshot.get(key)) for key, label in PRINTED_FIELDS],
         writable=may_write(current_user, certificate) and certificate.status is CertificateStatus.VALID,
         batch_link=batch is not None and may_read_batch(current_user, batch),
-        # The PDF route is registered by another module; imported history was never issued as a file here.
-        has_pdf="certificates.certificate_pdf" in current_app.view_functions and not certificate.is_imported,
+        # Imported history was never issued as a file here.
+        has_pdf=not certificate.is_imported,
     )
 
 

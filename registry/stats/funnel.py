@@ -156,11 +156,6 @@ def funnel_table(title: str, label: str, total: FunnelRow, rows: list[FunnelRow]
     return Table(title, columns, [as_dict(row) for row in rows], charts=("enrolled",), total=as_dict(total))
 
 
-def stage_points(row: FunnelRow) -> list[tuple[str, int]]:
-    """The funnel's shape for a chart: each stage's count."""
-    return [(label, getattr(row, stage)) for stage, label in STAGES.items()]
-
-
 # --- the lists behind each leak -----------------------------------------------------------------------------
 
 LEAK_HEADERS = ["姓名", "证件号码", "培训班", "培训机构", "培训地点", "报名日期", "结业日期"]

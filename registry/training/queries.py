@@ -1,10 +1,5 @@
-"""Read-only training queries: the filtered class and trainee lists, and the counts the cockpit shows.
-
-Training is counted in 人次 (person-times): one enrolment is one 人次, so a person in two classes counts
-twice. Every enrolment counts, dropouts included; completions are counted separately. Counts are per CLASS
-county (where the training took place), and the date range always applies to Enrollment.enrolled_on, so
-completions are those of the enrolments made in the range and completions / enrolments is a rate.
-"""
+"""Read-only training queries: the filtered class and trainee lists, their tallies, choices and exports.
+(The cockpit counts training in registry/stats/.)"""
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,76 +8,10 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from registry.core.db import db
 from registry.organizations.models import TrainingInstitution
-from registry.people.models import KeyGroup, Person
+from registry.people.models import Person
 from registry.reference.models import LEVEL_LABELS
-from registry.reference.queries import current_counties
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
-
-# --- the cockpit's counts -----------------------------------------------------------------------------------
-
 IS_COMPLETED = Enrollment.status == EnrollmentStatus.COMPLETED
-IS_SUBSIDISED = TrainingClass.is_subsidised.is_(True)
-IS_RURAL_LABOUR = Person.key_groups.op("&")(int(KeyGroup.RURAL_LABOUR)) != 0
-METRICS = {
-    "enrolments": sa.true(),
-    "completions": IS_COMPLETED,
-    "subsidised_enrolments": IS_SUBSIDISED,
-    "rural_labour_enrolments": IS_RURAL_LABOUR,
-}
-
-
-def enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
-                    enrolled_to: date | None = None) -> int:
-    """培训人次: every enrolment, a person in two classes twice."""
-    return _count(METRICS["enrolments"], county_code, enrolled_from, enrolled_to)
-
-
-def completion_count(county_code: str | None = None, enrolled_from: date | None = None,
-                     enrolled_to: date | None = None) -> int:
-    """结业人次 among the enrolments made in the range."""
-    return _count(METRICS["completions"], county_code, enrolled_from, enrolled_to)
-
-
-def subsidised_enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
-                               enrolled_to: date | None = None) -> int:
-    """补贴性培训人次: enrolments in classes marked subsidised."""
-    return _count(METRICS["subsidised_enrolments"], county_code, enrolled_from, enrolled_to)
-
-
-def rural_labour_enrolment_count(county_code: str | None = None, enrolled_from: date | None = None,
-                                 enrolled_to: date | None = None) -> int:
-    """农村劳动力培训人次: enrolments of persons flagged as rural labour."""
-    return _count(METRICS["rural_labour_enrolments"], county_code, enrolled_from, enrolled_to)
-
-
-def enrolment_counts_by_county(enrolled_from: date | None = None,
-                               enrolled_to: date | None = None) -> dict[str, dict[str, int]]:
-    """Every metric per class county, in one pass; every current county is present, with zeros if idle."""
-    sums = [sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(metric)
-            for metric, condition in METRICS.items()]
-    statement = _enrolments(sa.select(TrainingClass.county_code, *sums), None, enrolled_from, enrolled_to)
-    result = {county.code: dict.fromkeys(METRICS, 0) for county in current_counties()}
-    for row in db.session.execute(statement.group_by(TrainingClass.county_code)).mappings():
-        result[row["county_code"]] = {metric: int(row[metric]) for metric in METRICS}
-    return result
-
-
-def _count(condition, county_code, enrolled_from, enrolled_to) -> int:
-    statement = sa.select(sa.func.count(Enrollment.id)).where(condition)
-    return db.session.scalar(_enrolments(statement, county_code, enrolled_from, enrolled_to)) or 0
-
-
-def _enrolments(statement: sa.Select, county_code, enrolled_from, enrolled_to) -> sa.Select:
-    statement = (statement.select_from(Enrollment)
-                 .join(TrainingClass, Enrollment.class_id == TrainingClass.id)
-                 .join(Person, Enrollment.person_id == Person.id))
-    if county_code:
-        statement = statement.where(TrainingClass.county_code == county_code)
-    if enrolled_from:
-        statement = statement.where(Enrollment.enrolled_on >= enrolled_from)
-    if enrolled_to:
-        statement = statement.where(Enrollment.enrolled_on <= enrolled_to)
-    return statement
 
 
 # --- the list pages -----------------------------------------------------------------------------------------

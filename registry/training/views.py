@@ -2,7 +2,7 @@
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
@@ -220,7 +220,4 @@ def _render_detail(training_class: TrainingClass, enroll_form: EnrollForm):
         completion_date=min(today, training_class.ends_on),
         hours_limit=operations.hours_limit(training_class),
         level_label=LEVEL_LABELS.get(training_class.target_level),
-        # The upload pages live in their own module; link to them only once they are registered.
-        can_import={endpoint for endpoint in ("training.import_roster", "training.import_completions")
-                    if endpoint in current_app.view_functions},
     )

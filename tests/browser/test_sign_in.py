@@ -1,5 +1,6 @@
 """A new user signs in and out in a real browser, with CSRF protection on."""
 import pytest
+from playwright.sync_api import expect
 
 from registry.core.roles import Role
 
@@ -12,7 +13,8 @@ def test_wrong_password_stays_on_login_with_message(page, make_user):
     page.get_by_label("用户名").fill(user.username)
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_text("用户名或密码不正确").is_visible()
+    # The answer is the same address: wait for the page that says so rather than read the old one.
+    expect(page.get_by_text("用户名或密码不正确")).to_be_visible()
 
 
 def test_admin_signs_in_sees_menu_and_signs_out(sign_in, make_user):
