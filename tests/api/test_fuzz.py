@@ -11,6 +11,7 @@ Derandomized and bounded for CI (about 20 s per caller on this machine, on SQLit
 invalid requests Schemathesis derives also follow set order, so a run replays exactly under a fixed
 PYTHONHASHSEED. For a deeper local run:
 REGISTRY_FUZZ_EXAMPLES=300 REGISTRY_FUZZ_RANDOM=1 .venv/bin/python -m pytest tests/api/test_fuzz.py
+The fuzzing itself is marked `fuzz`: `pytest -m "not fuzz"` skips it locally; CI (`make test`) runs it.
 """
 import os
 from datetime import date
@@ -130,6 +131,7 @@ def _field(key: str, value, path: str):
     return st.one_of(st.sampled_from(known), kept) if known else kept
 
 
+@pytest.mark.fuzz
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, derandomize=not os.environ.get("REGISTRY_FUZZ_RANDOM"), deadline=None,
           database=None, phases=[Phase.explicit, Phase.generate, Phase.shrink],
