@@ -319,6 +319,14 @@ def make_class(app, make_institution):
 
 
 @pytest.fixture
+def agency(make_agency, request):
+    """The agency a test module works with: make_agency(**AGENCY) with the module's AGENCY, or an agency filed
+    for welders (6-18-02-04) at levels 5 to 3 from 2024 when the module sets none."""
+    welders = {"scopes": [("6-18-02-04", None, 5, 3, "2024-01-01", None)]}
+    return make_agency(**getattr(request.module, "AGENCY", welders))
+
+
+@pytest.fixture
 def make_person(app):
     """Register a person with a valid, distinct resident ID number (杞县 address code by default)."""
     from registry.people.identity import DocumentType, resident_id_check_char

@@ -19,13 +19,10 @@ from registry.people.models import Person
 from registry.people.operations import protector
 from registry.reference.models import Program
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
+from tests.helpers import count
 
 MODELS = (Person, TrainingClass, Enrollment, AssessmentBatch, AssessmentResult, Certificate, Agency,
           TrainingInstitution, AuditEvent)
-
-
-def count(model, *conditions) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*conditions))
 
 
 def table_counts() -> dict[str, int]:

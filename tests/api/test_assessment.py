@@ -9,11 +9,6 @@ from registry.core.db import db
 
 
 @pytest.fixture
-def agency(make_agency):
-    return make_agency(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])
-
-
-@pytest.fixture
 def agency_token(agency, make_user, token_for):
     return token_for(make_user(Role.AGENCY, organization_id=agency.id))
 

@@ -5,16 +5,10 @@ from datetime import date, timedelta
 import pytest
 
 from registry.core.roles import Role
-from registry.people.identity import resident_id_check_char
+from tests.helpers import resident_id
 
 TODAY = date.today()
 TRAINEES = 1000
-
-
-def resident_id(number: int) -> str:
-    born = date(1970, 1, 1) + timedelta(days=number * 7)
-    first17 = f"410221{born:%Y%m%d}{number % 1000:03d}"
-    return first17 + resident_id_check_char(first17)
 
 
 @pytest.fixture
@@ -38,7 +32,7 @@ def test_the_whole_journey_through_the_api(api, tokens, client):
     class_id = created.get_json()["id"]
     assert api.post(f"/api/v1/classes/{class_id}/status", token=school, json={"status": "running"}).status_code == 200
 
-    roster = [{"document_number": resident_id(n), "name": f"学员{n}", "key_groups": "农村劳动力" if n % 2 else ""}
+    roster = [{"document_number": resident_id(n, born=date(1970, 1, 1) + timedelta(days=n * 7)), "name": f"学员{n}", "key_groups": "农村劳动力" if n % 2 else ""}
               for n in range(1, TRAINEES + 1)]
     dry = api.post(f"/api/v1/classes/{class_id}/enrolments", token=school, json={"rows": roster}).get_json()
     assert dry["counts"] == {"new": TRAINEES}

@@ -6,18 +6,13 @@ import sqlalchemy as sa
 
 from registry.core.roles import Role
 from registry.core.db import db
-from registry.people.identity import resident_id_check_char
 from registry.training.models import ClassStatus, Enrollment, TrainingClass
+from tests.helpers import resident_id
 
 TODAY = date.today()
 NEW_CLASS = {"name": "API 焊工班", "occupation_code": "6-18-02-04", "training_type": "employment",
              "is_subsidised": True, "planned_hours": 80, "starts_on": (TODAY - timedelta(days=10)).isoformat(),
              "ends_on": (TODAY + timedelta(days=20)).isoformat(), "county_code": "410221"}
-
-
-def resident_id(number: int) -> str:
-    first17 = f"41022119900101{number:03d}"
-    return first17 + resident_id_check_char(first17)
 
 
 def rows(count: int, start: int = 1) -> list[dict]:

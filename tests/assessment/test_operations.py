@@ -14,13 +14,11 @@ from registry.organizations.models import AgencyStatus
 from registry.reference.models import Occupation
 
 
+AGENCY = dict(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", "2025-12-31")])  # the `agency` fixture (tests/conftest.py)
+
+
 def occupation_id(code: str = "6-18-02-04") -> int:
     return db.session.scalar(sa.select(Occupation.id).where(Occupation.code == code))
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", "2025-12-31")])
 
 
 def plan(agency, **overrides):

@@ -3,8 +3,8 @@ import codecs
 import io
 import re
 from decimal import Decimal
+from functools import partial
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -14,16 +14,18 @@ from registry.assessment.operations import approve_batch, record_result
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
-from registry.people.identity import DocumentType, resident_id_check_char
+from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import register_person
+from tests import helpers
+from tests.helpers import count
 
 HEADER = ["证件类型", "证件号码", "姓名", "所在县区", "理论知识成绩", "操作技能成绩", "综合评审成绩", "备注"]
+resident_id = partial(helpers.resident_id, area="410224", born="19850101")
+xlsx_bytes = partial(helpers.xlsx_bytes, header=HEADER)
 
 
-def resident_id(number: int) -> str:
-    first17 = f"41022419850101{number:03d}"
-    return first17 + resident_id_check_char(first17)
+AGENCY = dict(scopes=[("6-18-02-04", None, 5, 1, "2024-01-01", None)])  # the `agency` fixture (tests/conftest.py)
 
 
 def result_rows(count: int, theory="85", practical="70") -> list[list]:
@@ -33,24 +35,6 @@ def result_rows(count: int, theory="85", practical="70") -> list[list]:
 def csv_bytes(rows, header=HEADER, encoding="utf-8") -> bytes:
     text = "\n".join(",".join(str(cell) for cell in row) for row in [header, *rows]) + "\n"
     return text.encode(encoding)
-
-
-def xlsx_bytes(rows, header=HEADER) -> bytes:
-    workbook = openpyxl.Workbook()
-    for row in [header, *rows]:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(scopes=[("6-18-02-04", None, 5, 1, "2024-01-01", None)])
 
 
 @pytest.fixture

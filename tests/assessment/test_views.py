@@ -3,6 +3,7 @@ import csv
 import io
 import re
 from datetime import date
+from functools import partial
 
 import openpyxl
 import pytest
@@ -16,26 +17,23 @@ from registry.certificates.operations import correct_certificate, issue_batch, r
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.organizations.models import AgencyStatus
-from registry.people.identity import resident_id_check_char
 from registry.people.models import Person
 from registry.people.operations import protector
 from registry.reference.models import Occupation
 from tests.conftest import csrf_token_from
+from tests import helpers
+from tests.helpers import count
+
+resident_id = partial(helpers.resident_id, area="410223", born="19880501")
 
 WELDER = "6-18-02-04"
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+AGENCY = dict(name="开封测试焊接评价中心", scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])  # the `agency` fixture (tests/conftest.py)
 
 
 def html_of(response) -> str:
     return response.get_data(as_text=True)
-
-
-def resident_id(sequence: int) -> str:
-    first17 = f"410223198805{sequence:02d}321"
-    return first17 + resident_id_check_char(first17)
 
 
 def welder_id() -> int:
@@ -55,11 +53,6 @@ def result_form(**overrides) -> dict:
 
 def plain_number(person: Person) -> str:
     return protector().decrypt(person.document_cipher)
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(name="开封测试焊接评价中心", scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from registry.core.roles import Role
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.core.db import db
-from registry.people.identity import resident_id_check_char
+from tests.helpers import resident_id
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +32,6 @@ def agency_user(make_agency, make_user):
     return make_user(Role.AGENCY, organization_id=agency.id, username="jinming")
 
 
-def resident_id(number: int) -> str:
-    first17 = f"410221{date(1980, 3, 1) + timedelta(days=number * 29):%Y%m%d}{number % 1000:03d}"
-    return first17 + resident_id_check_char(first17)
-
-
 def fails(number: int) -> bool:
     return number % 9 == 0
 
@@ -49,7 +44,7 @@ def candidates() -> list[dict]:
         if fails(number):
             # Alternate the failed part: each of theory and practical must reach the pass mark on its own.
             theory, practical = (45, practical) if number % 2 else (theory, "59.5")
-        rows.append({"证件类型": "居民身份证", "证件号码": resident_id(number),
+        rows.append({"证件类型": "居民身份证", "证件号码": resident_id(number, born=date(1980, 3, 1) + timedelta(days=number * 29)),
                      "姓名": SURNAMES[number % 20] + GIVEN_NAMES[number % 25],
                      "所在县区": "杞县" if number % 3 else "兰考县",
                      "理论知识成绩": str(theory), "操作技能成绩": str(practical)})

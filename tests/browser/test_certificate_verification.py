@@ -21,6 +21,9 @@ REASON = "经核查，考生冒名顶替参加认定"
 CHINA = timezone(timedelta(hours=8))  # the verify page gives the revocation date in China time
 
 
+AGENCY = dict(name=AGENCY_NAME, scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])  # the `agency` fixture (tests/conftest.py)
+
+
 def tool(name: str) -> str:
     return shutil.which(name) or pytest.fail(f"{name} is missing: scripts/system-deps installs it")
 
@@ -39,11 +42,6 @@ def edited(pdf: bytes) -> bytes:
     """The file as a PDF editor saves it: an incremental update appended, every page looking the same."""
     previous = re.findall(rb"startxref\s+(\d+)", pdf)[-1]
     return pdf + b"\n% saved again by an editor\nstartxref\n" + previous + b"\n%%EOF\n"
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(name=AGENCY_NAME, scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from registry.core.roles import Role
-from registry.people.identity import resident_id_check_char
+from tests.helpers import resident_id
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +27,8 @@ def institution_user(make_institution, make_user):
     return make_user(Role.INSTITUTION, organization_id=institution.id, username="yangguang")
 
 
-def resident_id(number: int) -> str:
-    first17 = f"410221{date(1975, 1, 1) + timedelta(days=number * 13):%Y%m%d}{number % 1000:03d}"
-    return first17 + resident_id_check_char(first17)
-
-
 def trainees(count: int) -> list[dict]:
-    return [{"证件号码": resident_id(number), "姓名": SURNAMES[number % 20] + GIVEN_NAMES[number % 25],
+    return [{"证件号码": resident_id(number, born=date(1975, 1, 1) + timedelta(days=number * 13)), "姓名": SURNAMES[number % 20] + GIVEN_NAMES[number % 25],
              "所在县区": "杞县" if number % 3 else "兰考县", "重点群体": "农村劳动力" if number % 2 else "",
              "入班日期": STARTS_ON} for number in range(1, count + 1)]
 

@@ -39,11 +39,6 @@ def bulk(batch, issued_on=ISSUED_ON) -> list[Certificate]:
     return certificates
 
 
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(scopes=[("6-18-02-04", None, 5, 3, "2024-01-01", None)])
-
-
 def png(colour: str) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (240, 320), colour).save(buffer, format="PNG")

@@ -2,8 +2,8 @@
 import io
 import re
 from datetime import date
+from functools import partial
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -15,19 +15,21 @@ from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
 from registry.organizations.models import AgencyType
-from registry.people.identity import DocumentType, resident_id_check_char
+from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import register_person
 from registry.reference.models import Occupation
+from tests import helpers
+from tests.helpers import count
 
 HEADER = ["证书种类", "证书编号", "证件类型", "证件号码", "姓名", "所在县区", "职业编码", "职业名称", "等级", "发证日期",
           "发证机构"]
+resident_id = partial(helpers.resident_id, area="410225", born="19800101")
+xlsx_bytes = partial(helpers.xlsx_bytes, header=HEADER)
 ISSUER = "开封市职业技能鉴定中心"
 
 
-def resident_id(number: int) -> str:
-    first17 = f"41022519800101{number:03d}"
-    return first17 + resident_id_check_char(first17)
+AGENCY = dict(name="开封测试评价中心", site_code="800001", agency_type=AgencyType.SOCIAL)  # the `agency` fixture (tests/conftest.py)
 
 
 def qualification(number: int, holder: int = 1) -> list:
@@ -39,27 +41,9 @@ def csv_bytes(rows, header=HEADER) -> bytes:
     return ("\n".join(",".join(str(cell) for cell in row) for row in [header, *rows]) + "\n").encode()
 
 
-def xlsx_bytes(rows, header=HEADER) -> bytes:
-    workbook = openpyxl.Workbook()
-    for row in [header, *rows]:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
-
-
 @pytest.fixture
 def admin(make_user):
     return make_user(Role.ADMIN)
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(name="开封测试评价中心", site_code="800001", agency_type=AgencyType.SOCIAL)
 
 
 @pytest.fixture

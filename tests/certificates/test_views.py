@@ -15,12 +15,12 @@ from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.people.operations import protector
 from tests.conftest import csrf_token_from
+from tests.helpers import count
 
 WELDER = "6-18-02-04"
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+AGENCY = dict(name="开封测试焊接评价中心", scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])  # the `agency` fixture (tests/conftest.py)
 
 
 def html_of(response) -> str:
@@ -31,11 +31,6 @@ def issue(batch, issued_on: date = date(2025, 6, 1)) -> list[Certificate]:
     certificates = issue_batch(None, batch, issued_on)
     db.session.commit()
     return certificates
-
-
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(name="开封测试焊接评价中心", scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])
 
 
 @pytest.fixture

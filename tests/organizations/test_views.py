@@ -11,13 +11,10 @@ from registry.core.db import db
 from registry.organizations.credit_code import credit_code_check_char
 from registry.organizations.models import Agency, AgencyScope, AgencyStatus, TrainingInstitution
 from registry.reference.models import Occupation, Target
+from tests.helpers import count
 
 VALID_CREDIT_CODE = "91420000757013137P"
 WELDER = "6-18-02-04"
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def welder_id() -> int:

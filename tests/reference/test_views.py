@@ -13,13 +13,10 @@ from registry.organizations.models import Agency, TrainingInstitution
 from registry.reference import operations
 from registry.reference.models import CITY_CODE, County, Occupation, Target
 from registry.reference.queries import current_counties
+from tests.helpers import count
 
 COOK = "4-03-02-01"
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def audit_rows(entity_type: str) -> list[AuditEvent]:

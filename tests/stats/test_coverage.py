@@ -20,9 +20,7 @@ WELDER = "6-18-02-04"
 COUNTIES = ("410221", "410225", "410202")
 
 
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(scopes=[(WELDER, None, 5, 1, "2015-01-01", None)], filed_on="2015-01-01")
+AGENCY = dict(scopes=[(WELDER, None, 5, 1, "2015-01-01", None)], filed_on="2015-01-01")  # the `agency` fixture (tests/conftest.py)
 
 
 @pytest.fixture

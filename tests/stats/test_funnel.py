@@ -22,10 +22,7 @@ WELDER = "6-18-02-04"
 STAGES = list(funnel.STAGES)
 
 
-@pytest.fixture
-def agency(make_agency):
-    return make_agency(name="开封焊接评价中心", scopes=[(WELDER, None, 5, 1, "2015-01-01", None)],
-                       filed_on="2015-01-01")
+AGENCY = dict(name="开封焊接评价中心", scopes=[(WELDER, None, 5, 1, "2015-01-01", None)], filed_on="2015-01-01")  # the `agency` fixture (tests/conftest.py)
 
 
 @pytest.fixture

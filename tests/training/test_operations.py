@@ -1,5 +1,6 @@
 """Tests for training classes, their status, enrolment, completion and dropout."""
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -8,13 +9,17 @@ from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
-from registry.people.identity import DocumentType, resident_id_check_char
+from registry.people.identity import DocumentType
 from registry.people.models import KeyGroup, Person
 from registry.people.operations import register_person
 from registry.reference.models import Occupation
 from registry.reference.operations import update_occupation
 from registry.training import operations
 from registry.training.models import ClassStatus, Enrollment, EnrollmentStatus, TrainingClass, TrainingType
+from tests import helpers
+from tests.helpers import count
+
+resident_id = partial(helpers.resident_id, area="410222", born="19850505")
 
 WELDER = "6-18-02-04"
 COOK = "4-03-02-01"  # seeded without levels: every level is accepted
@@ -29,10 +34,6 @@ def events(entity_type: str) -> list[AuditEvent]:
                                    .order_by(AuditEvent.id)))
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def class_input(institution_id: int | None, **overrides) -> dict:
     return {
         "institution_id": institution_id, "name": "2025年第1期焊工培训班", "occupation_id": occupation().id,
@@ -40,11 +41,6 @@ def class_input(institution_id: int | None, **overrides) -> dict:
         "program_key": "kaifeng_manufacturing", "is_subsidised": True, "planned_hours": 80,
         "starts_on": date(2025, 3, 1), "ends_on": date(2025, 4, 30), "county_code": "410221",
     } | overrides
-
-
-def resident_id(sequence: int, born: str = "19850505") -> str:
-    first17 = f"410222{born}{sequence:03d}"
-    return first17 + resident_id_check_char(first17)
 
 
 def known_person(sequence: int, name: str) -> Person:

@@ -5,9 +5,9 @@ import re
 import time
 import zipfile
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -15,17 +15,14 @@ from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob, JobStatus
-from registry.people.identity import resident_id_check_char
 from registry.people.models import KeyGroup, Person
 from registry.training.models import ClassStatus, Enrollment
 from registry.training.operations import change_class_status
+from tests import helpers
+from tests.helpers import count, resident_id
 
 HEADER = ["证件类型", "证件号码", "姓名", "性别", "所在县区", "手机号码", "重点群体", "入班日期"]
-
-
-def resident_id(number: int, born: str = "19900101", area: str = "410221") -> str:
-    first17 = f"{area}{born}{number:03d}"
-    return first17 + resident_id_check_char(first17)
+xlsx_bytes = partial(helpers.xlsx_bytes, header=HEADER)
 
 
 def roster_rows(count: int, start: int = 1) -> list[list]:
@@ -36,16 +33,6 @@ def roster_rows(count: int, start: int = 1) -> list[list]:
 def csv_bytes(rows, header=HEADER, encoding="utf-8") -> bytes:
     text = "\n".join(",".join(str(cell) for cell in row) for row in [header, *rows]) + "\n"
     return text.encode(encoding)
-
-
-def xlsx_bytes(rows, header=HEADER) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    for row in [header, *rows]:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -80,10 +67,6 @@ def commit(client, job, skip_errors=False):
     response = client.post(f"/imports/{job.id}/commit", data=data)
     db.session.expire_all()
     return response
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def report(client, job, only: str = "") -> str:

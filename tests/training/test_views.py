@@ -3,6 +3,7 @@ import csv
 import io
 import re
 from datetime import date
+from functools import partial
 
 import openpyxl
 import pytest
@@ -11,27 +12,21 @@ import sqlalchemy as sa
 from registry.core.roles import Role
 from registry.core.audit import AuditEvent
 from registry.core.db import db
-from registry.people.identity import resident_id_check_char
 from registry.people.models import KeyGroup, Person
 from registry.reference.models import Occupation
 from registry.training.models import ClassStatus, Enrollment, EnrollmentStatus, TrainingClass
 from registry.training.operations import enroll_person, record_completion
 from tests.conftest import csrf_token_from
+from tests import helpers
+from tests.helpers import count
+
+resident_id = partial(helpers.resident_id, area="410223", born="19920301")
 
 WELDER = "6-18-02-04"
 
 
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def audit_count() -> int:
     return count(AuditEvent)
-
-
-def resident_id(sequence: int) -> str:
-    first17 = f"410223199203{sequence:02d}123"
-    return first17 + resident_id_check_char(first17)
 
 
 def class_form(**overrides) -> dict:
