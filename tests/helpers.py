@@ -1,12 +1,14 @@
-"""Helpers the test modules share (fixtures are in tests/conftest.py): made-up ID numbers, row counts, and
-spreadsheets to upload."""
+"""Helpers the test modules share (fixtures are in tests/conftest.py): made-up ID numbers, row counts,
+spreadsheets to upload, and an import job's commit and error rows."""
 import io
+import re
 from datetime import date
 
 import openpyxl
 import sqlalchemy as sa
 
 from registry.core.db import db
+from registry.core.models import ImportJob
 from registry.people.identity import resident_id_check_char
 
 
@@ -31,3 +33,17 @@ def xlsx_bytes(rows, header) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def commit(client, job, skip_errors=False) -> ImportJob:
+    """Press the import job's commit button (its worker runs at once in tests); the job afterwards."""
+    client.post(f"/imports/{job.id}/commit", data={"skip_errors": "1"} if skip_errors else {})
+    db.session.expire_all()
+    return db.session.get(ImportJob, job.id)
+
+
+def error_rows(client, job) -> list[tuple[str, str, str]]:
+    """(row, person, reason) of each error on the job's report page."""
+    html = client.get(f"/imports/{job.id}?only=error").get_data(as_text=True)
+    return re.findall(r'<tr class="outcome-error"><td>(\d+)</td><td>错误</td><td>[^<]*</td>\s*'
+                      r'<td>([^<]*)</td><td>([^<]*)</td>', html)

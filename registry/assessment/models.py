@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import db, enum_type, utcnow
-from registry.core.roles import Role
 from registry.organizations.models import Agency
 from registry.people.models import Person
 from registry.people.scopes import person_tie
@@ -103,15 +102,9 @@ class CertificateSerial(db.Model):
     last_serial: Mapped[int] = mapped_column(default=0)
 
 
-@person_tie
-def assessed_person(user) -> sa.ColumnElement[bool] | None:
-    """A person with a result in a batch held in the county official's county or by the agency (people scope rule)."""
-    role = getattr(user, "role", None)
-    if role is Role.COUNTY:
-        condition = AssessmentBatch.county_code == user.county_code
-    elif role is Role.AGENCY:
-        condition = AssessmentBatch.agency_id == user.agency_id
-    else:
-        return None
-    return sa.exists().where(AssessmentResult.person_id == Person.id,
-                             AssessmentResult.batch_id == AssessmentBatch.id, condition)
+# The people scope rule (registry/people/scopes.py): persons with a result in a batch of the county or agency.
+ASSESSED = person_tie(
+    __name__, lambda condition: sa.exists().where(AssessmentResult.person_id == Person.id,
+                                                  AssessmentResult.batch_id == AssessmentBatch.id, condition),
+    county=lambda user: AssessmentBatch.county_code == user.county_code,
+    agency=lambda user: AssessmentBatch.agency_id == user.agency_id)

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.accounts.models import User
 from registry.assessment.models import AssessmentBatch, AssessmentResult
 from registry.core.db import db, enum_type, utcnow
-from registry.core.roles import Role
 from registry.organizations.models import Agency
 from registry.people.models import Person
 from registry.people.scopes import person_tie
@@ -89,14 +88,10 @@ class Certificate(db.Model):
     )
 
 
-@person_tie
-def certified_person(user) -> sa.ColumnElement[bool] | None:
-    """A person holding a certificate of a batch in the county official's county, or issued by the agency (people
-    scope rule). Imported certificates may have no batch, so the agency is matched on the certificate itself."""
-    role = getattr(user, "role", None)
-    if role is Role.COUNTY:
-        return sa.exists().where(Certificate.person_id == Person.id, Certificate.batch_id == AssessmentBatch.id,
-                                 AssessmentBatch.county_code == user.county_code)
-    if role is Role.AGENCY:
-        return sa.exists().where(Certificate.person_id == Person.id, Certificate.agency_id == user.agency_id)
-    return None
+# The people scope rule (registry/people/scopes.py): persons holding a certificate of a batch held in the
+# county, or issued by the agency (imported certificates may have no batch: the agency is on the certificate).
+CERTIFIED = person_tie(
+    __name__, lambda condition: sa.exists().where(Certificate.person_id == Person.id, condition),
+    county=lambda user: sa.and_(Certificate.batch_id == AssessmentBatch.id,
+                                AssessmentBatch.county_code == user.county_code),
+    agency=lambda user: Certificate.agency_id == user.agency_id)

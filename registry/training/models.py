@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import db, enum_type, utcnow
-from registry.core.roles import Role
 from registry.organizations.models import TrainingInstitution
 from registry.people.models import Person
 from registry.people.scopes import person_tie
@@ -106,14 +105,9 @@ class Enrollment(db.Model):
     __table_args__ = (sa.UniqueConstraint("class_id", "person_id"),)
 
 
-@person_tie
-def enrolled_person(user) -> sa.ColumnElement[bool] | None:
-    """A person enrolled in a class of the county official's county or of the institution (people scope rule)."""
-    role = getattr(user, "role", None)
-    if role is Role.COUNTY:
-        condition = TrainingClass.county_code == user.county_code
-    elif role is Role.INSTITUTION:
-        condition = TrainingClass.institution_id == user.institution_id
-    else:
-        return None
-    return sa.exists().where(Enrollment.person_id == Person.id, Enrollment.class_id == TrainingClass.id, condition)
+# The people scope rule (registry/people/scopes.py): persons enrolled in a class of the county or institution.
+ENROLLED = person_tie(
+    __name__, lambda condition: sa.exists().where(Enrollment.person_id == Person.id,
+                                                  Enrollment.class_id == TrainingClass.id, condition),
+    county=lambda user: TrainingClass.county_code == user.county_code,
+    institution=lambda user: TrainingClass.institution_id == user.institution_id)

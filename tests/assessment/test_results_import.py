@@ -18,7 +18,7 @@ from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import register_person
 from tests import helpers
-from tests.helpers import count
+from tests.helpers import commit, count, error_rows
 
 HEADER = ["证件类型", "证件号码", "姓名", "所在县区", "理论知识成绩", "操作技能成绩", "综合评审成绩", "备注"]
 resident_id = partial(helpers.resident_id, area="410224", born="19850101")
@@ -61,18 +61,6 @@ def upload(client, login, agency_user, batch):
         return db.session.get(ImportJob, job_id)
 
     return send
-
-
-def commit(client, job, skip_errors=False):
-    client.post(f"/imports/{job.id}/commit", data={"skip_errors": "1"} if skip_errors else {})
-    db.session.expire_all()
-    return db.session.get(ImportJob, job.id)
-
-
-def error_rows(client, job) -> list[tuple[str, str, str]]:
-    html = client.get(f"/imports/{job.id}?only=error").get_data(as_text=True)
-    return re.findall(r'<tr class="outcome-error"><td>(\d+)</td><td>错误</td><td>[^<]*</td>\s*'
-                      r'<td>([^<]*)</td><td>([^<]*)</td>', html)
 
 
 def results_by_name() -> dict[str, AssessmentResult]:

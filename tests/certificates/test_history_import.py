@@ -20,7 +20,7 @@ from registry.people.models import Person
 from registry.people.operations import register_person
 from registry.reference.models import Occupation
 from tests import helpers
-from tests.helpers import count
+from tests.helpers import commit, count, error_rows
 
 HEADER = ["证书种类", "证书编号", "证件类型", "证件号码", "姓名", "所在县区", "职业编码", "职业名称", "等级", "发证日期",
           "发证机构"]
@@ -59,18 +59,6 @@ def upload(client, login, admin):
         return db.session.get(ImportJob, job_id)
 
     return send
-
-
-def commit(client, job, skip_errors=False):
-    client.post(f"/imports/{job.id}/commit", data={"skip_errors": "1"} if skip_errors else {})
-    db.session.expire_all()
-    return db.session.get(ImportJob, job.id)
-
-
-def error_rows(client, job) -> list[tuple[str, str, str]]:
-    html = client.get(f"/imports/{job.id}?only=error").get_data(as_text=True)
-    return re.findall(r'<tr class="outcome-error"><td>(\d+)</td><td>错误</td><td>[^<]*</td>\s*'
-                      r'<td>([^<]*)</td><td>([^<]*)</td>', html)
 
 
 def every_kind(agency) -> list[list]:

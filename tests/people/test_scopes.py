@@ -144,5 +144,5 @@ def test_every_area_that_ties_a_person_to_an_organisation_declares_its_tie(app):
     a tie left unloaded would silently narrow what county, institution and agency users can find."""
     from registry.people.scopes import TIES
 
-    assert {tie.__module__ for tie in TIES} == {
+    assert {tie.module for tie in TIES} == {
         "registry.training.models", "registry.assessment.models", "registry.certificates.models"}
