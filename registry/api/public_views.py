@@ -8,7 +8,6 @@ from registry.core import arguments
 from registry.core.errors import InvalidInput
 from registry.core.ratelimit import configured, limiter
 
-NAME_LENGTH = 60  # as on the verification page (registry/certificates/verify_views.py)
 api = limiter.limit(configured("VERIFY_API_LIMITS"))
 # A name check confirms who holds a certificate: through the JSON endpoint too it spends the pages' budget
 # (the same shared scope as the verification pages), so guessing names is no cheaper here than on
@@ -22,7 +21,7 @@ name_checks = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="veri
 @name_checks
 def verify_certificate(number: str):
     try:
-        verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
+        verdict = verification.verify_number(number, arguments.text("name", max_length=verification.NAME_LENGTH))
     except InvalidInput as error:
         raise ApiError(400, error.message, [{"field": "number", "message": error.message}],
                        code="invalid_number") from None

@@ -39,6 +39,7 @@ OUTCOMES = {
 EXACT_WORDING = "与签发文件完全一致"
 DIFFERENT_WORDING = "文件与签发的证书不一致"
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+NAME_LENGTH = 60  # the longest holder name a check takes (page and API)
 # A certificate is one page; a long document is read no further than this.
 PAGES_READ = 3
 # Certificates without a stored hash (registry.certificates.issued_hash) rendered for one upload, at most.

@@ -18,7 +18,6 @@ from registry.core.ratelimit import configured, limiter
 bp = Blueprint("verify", __name__)
 pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
 uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"), methods=["POST"])
-NAME_LENGTH = 60
 
 
 class LookupForm(FlaskForm):
@@ -29,7 +28,7 @@ class LookupForm(FlaskForm):
 
     number = StringField("证书编号", validators=[DataRequired("请填写证书编号")],
                          description="证书上的编号，例如 S000041800001254000001")
-    name = StringField("持证人姓名（选填）", validators=[Optional(), Length(max=NAME_LENGTH, message="最多60个字")],
+    name = StringField("持证人姓名（选填）", validators=[Optional(), Length(max=verification.NAME_LENGTH, message="最多60个字")],
                        description="填写后将核对姓名是否与证书一致")
 
 
@@ -53,7 +52,7 @@ def search():
 @pages
 def certificate(number: str):
     try:
-        verdict = verification.verify_number(number, arguments.text("name", max_length=NAME_LENGTH))
+        verdict = verification.verify_number(number, arguments.text("name", max_length=verification.NAME_LENGTH))
     except InvalidInput as error:
         return render_template("verify/certificate.html", verdict=None, error=error.message), 400
     qr_valid = verification.check_qr(signing_key().public_key(), verdict, request.args)
