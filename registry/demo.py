@@ -195,6 +195,7 @@ class World:
     programs: dict[str, tuple[int, list[int]]]  # key → weight, occupation ids
     counties: dict[str, str]  # every code → current code
     rural: set[str]
+    staffed: set[int]  # agencies a demo account works for: a new user signing in as one finds work there
 
 
 def load_world() -> World:
@@ -223,6 +224,8 @@ def load_world() -> World:
         programs={key: value for key, value in programs.items() if value[1]},
         counties={county.code: county.current_code for county in counties},
         rural={county.code for county in counties if county.kind is DivisionKind.COUNTY},
+        staffed=set(db.session.scalars(sa.select(User.agency_id).where(User.agency_id.is_not(None),
+                                                                       User.is_active))),
     )
 
 

@@ -291,13 +291,15 @@ class DemoGenerator:
             "created": len(rows), "passed": sum(row["is_passed"] for row in rows)})
 
     def _agency(self, occupation_id: int, level: int, county_code: str, on: date) -> int | None:
-        """An agency whose filed scope covers the batch, most likely one in the class's county."""
+        """An agency whose filed scope covers the batch, most likely one in the class's county, and more
+        likely one that a demo account works for."""
         candidates = sorted({(scope.agency_id, scope.county_code) for scope in self.world.scopes
                              if scope.covers(occupation_id, on)
                              and scope.highest_level <= level <= scope.lowest_level})
         if not candidates:
             return None
-        weights = [4 if county == county_code else 1 for _id, county in candidates]
+        weights = [(4 if county == county_code else 1) * (6 if agency_id in self.world.staffed else 1)
+                   for agency_id, county in candidates]
         return self.rng.choices(candidates, weights)[0][0]
 
     def _scores(self, level: int, passed: bool) -> tuple:

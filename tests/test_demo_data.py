@@ -265,3 +265,17 @@ def test_stats_rebuild_check_reports_no_difference_after_the_command(runner):
     assert runner.invoke(args=["demo", "--persons", "250", "--seed", "10"]).exit_code == 0
     checked = runner.invoke(args=["stats", "rebuild", "--check"])
     assert checked.exit_code == 0 and "没有差异" in checked.output, checked.output
+
+
+def test_each_demo_account_finds_work_of_its_own(app):
+    """What `make run` makes: a new user signing in as the demo agency or school sees their own records."""
+    from registry.accounts.models import User
+    from registry.demo import seed_demo_accounts, seed_demo_organisations
+
+    seed_demo_organisations()
+    seed_demo_accounts()
+    generate(2000, seed=1)
+    agency_user = db.session.scalar(sa.select(User).where(User.username == "agency"))
+    school_user = db.session.scalar(sa.select(User).where(User.username == "school"))
+    assert count(Certificate, Certificate.agency_id == agency_user.agency_id) >= 50
+    assert count(TrainingClass, TrainingClass.institution_id == school_user.institution_id) >= 5

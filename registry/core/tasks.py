@@ -284,6 +284,8 @@ def run_worker(app: Flask, workers: int) -> None:
     """The worker process: huey's consumer, whose worker processes are restarted when they die."""
     global _worker_app
     _worker_app = app
+    # huey logs every task it runs, the periodic ones each minute too: only what went wrong is news.
+    logging.getLogger("huey").setLevel(logging.WARNING)
     consumer = huey.create_consumer(workers=workers, worker_type=WORKER_PROCESS, max_delay=1.0,
                                     health_check_interval=app.config["TASK_HEALTH_CHECK_SECONDS"])
     consumer.run()

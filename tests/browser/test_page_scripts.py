@@ -84,7 +84,8 @@ def test_revoking_asks_only_once_a_reason_is_given(page, sign_in, world, refusal
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     with page.expect_navigation():
         page.get_by_role("button", name="确认撤销").click()  # no reason: the server names the missing field
-    assert dialogs == [] and page.get_by_text("撤销原因").first.is_visible()
+    assert dialogs == []
+    expect(page.get_by_text("撤销原因").first).to_be_visible()
     page.get_by_label("撤销原因").fill("证书信息录入错误")
     page.get_by_role("button", name="确认撤销").click()
     assert dialogs == [f"确定撤销证书 {world['certificate'].number}？撤销后不能恢复。"]

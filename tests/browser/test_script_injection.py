@@ -7,6 +7,7 @@ browser decodes `&#39;` back into a quote before it compiles the handler.
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from registry.core.roles import Role
 from registry.api.tokens import create_token
@@ -71,7 +72,7 @@ def test_hostile_trainee_name_runs_no_script_when_dropped(page, sign_in, institu
     # …and the click still did its job.
     status = page.locator("#trainees tbody tr", has_text=HOSTILE_NAME).locator("td").nth(5)
     assert status.inner_text() == "已退出"
-    assert page.get_by_role("status").filter(has_text="已标记为退出").is_visible()
+    expect(page.get_by_role("status").filter(has_text="已标记为退出")).to_be_visible()
 
 
 def test_hostile_token_name_runs_no_script_when_revoked(page, sign_in, institution_user):

@@ -19,16 +19,16 @@ def test_wrong_password_stays_on_login_with_message(page, make_user):
 
 def test_admin_signs_in_sees_menu_and_signs_out(sign_in, make_user):
     page = sign_in(make_user(Role.ADMIN, username="cityadmin"))
-    assert page.get_by_role("heading", name="开封市 · 市人社局管理员").is_visible()
-    assert page.get_by_role("link", name="审计日志").first.is_visible()
+    expect(page.get_by_role("heading", name="开封市 · 市人社局管理员")).to_be_visible()
+    expect(page.get_by_role("link", name="审计日志").first).to_be_visible()
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")
-    assert page.get_by_text("已退出登录").is_visible()
+    expect(page.get_by_text("已退出登录")).to_be_visible()
 
 
 def test_county_official_sees_only_own_menu(sign_in, make_user):
     page = sign_in(make_user(Role.COUNTY, county_code="410221"))
-    assert page.get_by_role("heading", name="杞县 · 县区人社部门").is_visible()
+    expect(page.get_by_role("heading", name="杞县 · 县区人社部门")).to_be_visible()
     assert page.get_by_role("link", name="审计日志").count() == 0
     page.goto("/admin/audit")
-    assert page.get_by_role("heading", name="403").is_visible()
+    expect(page.get_by_role("heading", name="403")).to_be_visible()
