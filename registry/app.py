@@ -24,7 +24,7 @@ from registry.stats.maintenance import init_totals
 
 # The layers, bottom to top (tests/test_layering.py holds the imports to this order).
 AREAS = ("core", "reference", "organizations", "accounts", "people", "training", "assessment", "certificates",
-         "lookup", "stats", "api")
+         "oversight", "lookup", "stats", "api")
 csrf = CSRFProtect()
 migrate = Migrate(directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
 login_manager = LoginManager()

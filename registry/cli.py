@@ -15,6 +15,7 @@ from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import MAX_PERSONS, MAX_SEED
 from registry.housekeeping import purge_expired_files
+from registry.oversight.cli import oversight_command
 from registry.stats.cli import stats_command
 from registry.transfer import transfer_command
 
@@ -162,5 +163,5 @@ def purge_files_command() -> None:
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
                     worker_command, transfer_command, verify_qr_command, stats_command, audit_command,
-                    purge_files_command, disable_user_command, reset_password_command):
+                    purge_files_command, disable_user_command, reset_password_command, oversight_command):
         app.cli.add_command(command)

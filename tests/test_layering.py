@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("core", "reference", "organizations", "accounts", "people", "training", "assessment", "certificates",
-         "lookup", "stats", "api", "app")
+         "oversight", "lookup", "stats", "api", "app")
 RANK = {area: rank for rank, area in enumerate(ORDER)}
 APP_FACTORY = "registry.app"
 API_PREFIX = "/api/v1"

@@ -45,6 +45,8 @@ class Agency(db.Model):
     filed_on: Mapped[date]
     county_code: Mapped[str] = mapped_column(sa.ForeignKey("counties.code"))
     status: Mapped[AgencyStatus] = mapped_column(enum_type(AgencyStatus), default=AgencyStatus.ACTIVE)
+    # 警告: supervision (督导, registry/oversight/) found problems to correct; the agency still works meanwhile.
+    is_warned: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     county: Mapped[County] = relationship()
@@ -56,6 +58,11 @@ class Agency(db.Model):
         sa.CheckConstraint("length(ministry_code) = 4", name="ministry_code_length"),
         sa.CheckConstraint("length(site_code) = 6", name="site_code_length"),
     )
+
+    @property
+    def standing_label(self) -> str:
+        """正常 / 警告 / 暂停 / 已撤销备案: the status with the supervision warning folded in, as published."""
+        return "警告" if self.status is AgencyStatus.ACTIVE and self.is_warned else self.status.label
 
     @property
     def number_prefix(self) -> str:
