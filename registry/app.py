@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
     from registry.organizations.views import bp as organizations_bp
+    from registry.oversight.views import bp as oversight_bp
     from registry.lookup import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
     from registry.lookup.views import bp as people_bp
     from registry.people.dashboard_views import bp as dashboard_bp
@@ -128,7 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.training.views import bp as training_bp
 
     for blueprint in (core_bp, dashboard_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
-                      certificates_bp, imports_bp, stats_bp, tokens_bp):
+                      certificates_bp, oversight_bp, imports_bp, stats_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.
     csrf.exempt(verify_bp)

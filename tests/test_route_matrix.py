@@ -143,6 +143,24 @@ ROUTES: dict[str, Entry] = {
     "training.import_roster": Entry("/training/classes/{class_id}/roster", TRAINING_WRITERS),
     "training.import_completions": Entry("/training/classes/{class_id}/completions", TRAINING_WRITERS),
     "training.import_template": Entry("/training/templates/roster.xlsx", TRAINING_WRITERS),
+    # Oversight: the world's signal and audit are the county user's county's; the audit samples the agency's.
+    "oversight.list_signals": Entry("/oversight/signals", STATS_READERS),
+    "oversight.signal_detail": Entry("/oversight/signals/{signal_id}", STATS_READERS),
+    "oversight.thresholds": Entry("/oversight/thresholds", ADMIN),
+    "oversight.list_audits": Entry("/oversight/audits", ASSESSMENT_READERS),
+    "oversight.create_audit": Entry("/oversight/audits/new", STATS_READERS),
+    "oversight.audit_detail": Entry("/oversight/audits/{audit_id}", ASSESSMENT_READERS),
+    "oversight.record_finding": Entry("/oversight/audits/{audit_id}/items/{audit_item_id}/finding", STATS_READERS,
+                                      "POST"),
+    "oversight.answer_item": Entry("/oversight/audits/{audit_id}/items/{audit_item_id}/answer",
+                                   frozenset({Role.AGENCY}), "POST"),
+    "oversight.close_audit": Entry("/oversight/audits/{audit_id}/close", STATS_READERS, "POST"),
+    "oversight.list_agencies": Entry("/oversight/agencies", ASSESSMENT_READERS),
+    "oversight.agency_detail": Entry("/oversight/agencies/{agency_id}", ASSESSMENT_READERS),
+    "oversight.record_supervision": Entry("/oversight/agencies/{agency_id}/supervision", ADMIN, "POST"),
+    "oversight.add_assessor": Entry("/oversight/agencies/{agency_id}/assessors", ASSESSMENT_WRITERS, "POST"),
+    "oversight.batch_assessors": Entry("/oversight/batches/{batch_id}/assessors", ASSESSMENT_READERS),
+    "oversight.directory": Entry("/directory", PUBLIC),
     # A job's report names persons: only its uploader (here the institution user) and the administrator.
     "imports.job_detail": Entry("/imports/{job_id}", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
                                 out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
@@ -197,7 +215,19 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
     certificate = _certificate(approved_batch(agency=agency, passed=1, failed=0))
     ids |= {"certificate_number": certificate.number, "certificate_id": certificate.id,
             "batch_id": certificate.batch_id}
+    ids |= _oversight(users[Role.COUNTY], agency)
     return users, ids
+
+
+def _oversight(county_user, agency) -> dict:
+    from registry.oversight.models import SignalInstance
+    from registry.oversight.operations import start_audit
+
+    signal = SignalInstance(signal="late_results", subject_key="matrix", county_code="410221", summary="matrix")
+    db.session.add(signal)
+    audit = start_audit(county_user, agency, date.today() - timedelta(days=1), date.today(), 1)
+    db.session.commit()
+    return {"signal_id": signal.id, "audit_id": audit.id, "audit_item_id": audit.items[0].id}
 
 
 def _token(user) -> str:

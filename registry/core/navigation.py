@@ -13,6 +13,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("证书", "certificates.list_certificates"),
         ("历史证书导入", "certificates.import_history"),
         ("人员查询", "people.search"),
+        ("监管", "oversight.list_signals"),
         ("职业", "reference.list_occupations"),
         ("目标", "reference.list_targets"),
         ("县区", "reference.list_counties"),
@@ -27,12 +28,15 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("认定批次", "assessment.list_batches"),
         ("证书", "certificates.list_certificates"),
         ("人员查询", "people.search"),
+        ("监管", "oversight.list_signals"),
     ],
     Role.AGENCY: [
         ("首页", "dashboard.index"),
         ("认定批次", "assessment.list_batches"),
         ("证书", "certificates.list_certificates"),
         ("人员查询", "people.search"),
+        ("抽查", "oversight.list_audits"),
+        ("考评员与督导", "oversight.list_agencies"),
     ],
     Role.INSTITUTION: [
         ("首页", "dashboard.index"),
