@@ -13,6 +13,7 @@ from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
 from registry.core.listing import current_sorting
 from registry.core.exports import send_export
+from registry.oversight.queries import open_work
 from registry.reference.queries import current_counties
 from registry.stats import county_table, trend
 from registry.stats import coverage as coverage_queries
@@ -52,7 +53,9 @@ def cockpit():
                                  target_label=f"{coverage_queries.TARGET_YEAR}年目标"))
               for figure, target, title in TREND_CHARTS]
     county_choices = current_counties() if current_user.role is Role.ADMIN else []  # an official has one
-    return render_template("stats/cockpit.html", error=None, city=city.figures, city_row=city, counties=rows,
+    oversight_counties, oversight_agencies = open_work(current_user)
+    return render_template("stats/cockpit.html", oversight_counties=oversight_counties,
+                           oversight_agencies=oversight_agencies, error=None, city=city.figures, city_row=city, counties=rows,
                            columns=county_table.COLUMNS, as_of=as_of, sorting=sorting, scope=scope,
                            series=series, charts=charts, deadline=trend.DEADLINE, pace_days=trend.PACE_DAYS,
                            county_choices=county_choices, asked_county=request.args.get("county") or "",

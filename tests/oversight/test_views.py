@@ -143,3 +143,23 @@ def test_an_official_draws_a_sample_through_the_form(client, login, make_user, a
     drawn = client.post("/oversight/audits/new", data=form | {"sample_size": 2, "seed": 42})
     assert drawn.status_code == 302
     assert db.session.scalar(sa.select(SamplingAudit.seed)) == 42
+
+
+def test_the_cockpit_card_counts_open_signals_and_audits_per_county_and_agency(client, login, make_user, agency,
+                                                                               approved_batch):
+    from registry.certificates.operations import issue_batch
+    from registry.oversight.models import SignalStatus
+
+    issue_batch(None, approved_batch(agency=agency, passed=2, failed=0), date(2025, 5, 20))
+    county = make_user(Role.COUNTY, county_code="410221")
+    for number, status in enumerate((SignalStatus.OPEN, SignalStatus.EXPLAINED, SignalStatus.DISMISSED)):
+        db.session.add(SignalInstance(signal="late_results", subject_key=str(number), county_code="410221",
+                                      agency_id=agency.id, summary="s", status=status))
+    signal("410222", "外县")
+    operations.start_audit(county, agency, date(2025, 1, 1), date(2025, 12, 31), 1)
+    db.session.commit()
+    login(county)
+    page = client.get("/stats").get_data(as_text=True)
+    card = page[page.index("oversight-heading"):]
+    assert "<td>410221</td><td>2</td><td>1</td>" in card
+    assert f"<td>{agency.name}</td><td>2</td><td>1</td>" in card and "410222" not in card
