@@ -62,9 +62,9 @@ def list_certificates():
         readable_certificates(current_user),
         *(FILTERS[name](value) for name, value in form.filters().items()))
     if fmt := arguments.export_format():
-        rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id))
+        rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id, newest_first=True))
         return send_export("证书", HEADERS, rows, "certificate_list", fmt)
-    page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on")
+    page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on", newest_first=True)
     return render_template("certificates/certificates.html", page=page, sorting=sorting, form=form,
                            level_labels=LEVEL_LABELS)
 
