@@ -14,7 +14,7 @@ from registry.certificates import operations
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
-from registry.core import arguments
+from registry.core import arguments, settings
 from registry.core.audit import AuditEvent
 from registry.core.db import commit_with_retry, db
 from registry.core.exports import send_export, sorted_statement
@@ -136,8 +136,10 @@ def issue(batch_id: int):
     if batch.status is not BatchStatus.APPROVED:
         flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
         return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    return render_template("certificates/issue.html", batch=batch, form=form,
-                           count=len(operations.issuable_results(batch)), level_label=LEVEL_LABELS[batch.level])
+    results = operations.issuable_results(batch)
+    return render_template("certificates/issue.html", batch=batch, form=form, count=len(results), results=results,
+                           missing=operations.without_photo(results), level_label=LEVEL_LABELS[batch.level],
+                           photo_required=not settings.flag(settings.ISSUE_WITHOUT_PHOTO))
 
 
 def _refuse_invalid(certificate: Certificate):

@@ -28,7 +28,7 @@ ENTITY_LABELS = {
     "person": "人员", "person_photo": "人员照片", "seed_data": "基础数据", "sign_in": "登录",
     "statistics": "统计", "stats_report": "统计报表", "target": "目标", "training_class": "培训班",
     "training_list": "培训名单", "assessment_list": "认定批次清单", "user": "用户", "demo_data": "演示数据",
-    "stats_export": "统计导出",
+    "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志",
 }
 # The page that shows an object, and the name of its id argument.
 ENTITY_PAGES = {
@@ -57,6 +57,28 @@ FIELD_LABELS = {
     "address": "地址", "account": "账号", "imported": "导入行数", "skipped": "跳过行数", "errors": "错误行数",
     "warnings": "提示行数", "kind_label": "类型", "program_key": "专项工程", "training_type": "培训类型",
     "is_subsidised": "补贴性", "employed": "就业", "gender": "性别", "key_groups": "重点群体",
+    "as_of": "统计截至", "blocked_until": "锁定至", "bytes": "字节数", "certificate": "证书编号",
+    "content_type": "文件类型", "created": "新建行数", "document": "证件号码", "enrolments": "参训人次",
+    "errors_skipped": "跳过的错误行", "file": "文件", "first": "首本证书编号", "last": "末本证书编号",
+    "height": "高度", "width": "宽度", "key": "键", "new_persons": "新增人员", "passed": "合格人数",
+    "password": "密码", "pdf_sha256": "文件摘要", "persons_requested": "人员数", "prefix": "令牌前缀",
+    "seed": "随机种子", "sort": "排序", "dir": "顺序", "page": "页码", "per_page": "每页行数", "q": "搜索",
+    "edition": "大典版本", "active": "启用", "date_from": "起始日期", "date_to": "截止日期", "levels": "等级",
+    "work_types": "工种", "confidence": "可信度", "source": "来源", "county": "县区", "occupation": "职业",
+    "program": "专项工程", "group": "重点群体", "entity_type": "对象类型", "entity_id": "对象编号",
+    "actor": "操作人", "action": "操作", "fmt": "格式", "indicator": "指标", "unit": "单位",
+    "baseline": "基数", "notes": "说明", "denominator": "基数", "starts_from": "开始日期起", "starts_to": "开始日期止",
+    "type": "类型", "agency": "评价机构", "institution": "培训机构", "photo_sha256": "照片摘要",
+}
+# Stored values that are codes: shown as the words the pages use for them.
+VALUE_LABELS = {
+    "active": "正常", "suspended": "暂停", "withdrawn": "已撤销备案", "planned": "计划中", "running": "进行中",
+    "finished": "已结束", "closed": "已关闭", "enrolled": "在训", "completed": "已结业", "dropped": "已退出",
+    "results_entered": "已录入成绩", "approved": "已审核", "issued": "已发证", "valid": "有效", "revoked": "已撤销",
+    "superseded": "已被替代", "employment": "就业技能培训", "upskilling": "岗位技能提升培训",
+    "entrepreneurship": "创业培训", "apprenticeship": "企业新型学徒制", "other": "其他", "asc": "升序",
+    "desc": "降序", "male": "男", "female": "女", "on first rendering": "首次生成文件时计算",
+    **{role.value: role.label for role in Role},
 }
 ROLE_LABELS = {role.value: role.label for role in Role}
 CHINA = timezone(timedelta(hours=8))
@@ -157,7 +179,7 @@ def shown(value) -> str:
         return "否"
     if isinstance(value, list):
         return "、".join(shown(item) for item in value)
-    return str(value)
+    return VALUE_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def diff_rows(event: AuditEvent) -> list[tuple[str, str, str, bool]]:

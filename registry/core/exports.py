@@ -27,7 +27,7 @@ def send_export(title: str, headers: list[str], rows: list[list], entity_type: s
     """A list export carries personal data out of the registry, so each one is logged with its filter (the
     query string) and what it held: by default {"list": title, "rows": n}, or `audit` with "rows" added.
     The request commits here, after the audit record. The file is named after the title and `dated` (today)."""
-    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
+    data = write_xlsx(headers, rows, title) if fmt == "xlsx" else write_csv(headers, rows)
     record_event(current_user, "export", entity_type, None,
                  after={**request.args.to_dict(), **(audit or {"list": title}), "rows": len(rows)})
     db.session.commit()

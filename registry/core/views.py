@@ -1,10 +1,11 @@
 """The front door (to sign-in or the dashboard), the health check and the audit log."""
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from flask_login import current_user
 
 from registry.core.access import admin_required
-from registry.core import arguments, audit_pages
+from registry.core import arguments, audit_pages, settings
 from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.exports import send_export, sorted_statement
@@ -47,3 +48,15 @@ def audit_log():
     page, sorting = paginate(statement, columns, default="occurred_at", newest_first=True)
     return render_template("core/audit.html", page=page, sorting=sorting, audit=audit_pages,
                            actors=audit_pages.actors_of(page.items), actor_choices=audit_pages.actor_choices())
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@admin_required
+def edit_settings():
+    form = FlaskForm()
+    if form.validate_on_submit():
+        settings.set_flag(current_user, settings.ISSUE_WITHOUT_PHOTO, request.form.get(settings.ISSUE_WITHOUT_PHOTO) == "1")
+        db.session.commit()
+        flash("系统设置已保存。", "success")
+        return redirect(url_for("core.edit_settings"))
+    return render_template("core/settings.html", form=form, settings=settings)
