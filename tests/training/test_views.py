@@ -146,7 +146,7 @@ def test_enrol_one_registers_the_person_and_masks_the_number(staff_client, own_c
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"document_number": "410223199203011230"}, "证件号码：身份证号码校验码错误"),
+    ({"document_number": "410223199203011230"}, "证件号码：身份证号码校验码不符"),
     ({"document_number": ""}, "证件号码：不能为空"),
     ({"name": ""}, "姓名：不能为空"),
     ({"phone": "12345"}, "手机：应为11位手机号码"),
