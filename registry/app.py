@@ -168,6 +168,11 @@ def _register_request_hooks(app: Flask) -> None:
 
         return {"menu_for": menu_for}
 
+    from registry.core.formatting import chinese_date, number
+
+    app.add_template_filter(number)
+    app.add_template_filter(chinese_date)
+
 
 def _register_error_pages(app: Flask) -> None:
     messages = {

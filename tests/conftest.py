@@ -238,13 +238,13 @@ def make_agency(app):
     def factory(name: str | None = None, site_code: str | None = None, county_code: str = "410202",
                 status: AgencyStatus = AgencyStatus.ACTIVE, scopes=(),
                 agency_type: AgencyType = AgencyType.SOCIAL, filed_on: date | str = date(2023, 1, 1),
-                filing_number: str | None = None, ministry_code: str = "0000"):
+                filing_number: str | None = None, ministry_code: str = "0000", credit_code: str | None = None):
         number = next(counter)
         agency = operations.create_agency(
             None, name=name or f"测试评价机构{number}", agency_type=agency_type, ministry_code=ministry_code,
             site_code=site_code or f"{800000 + number}",
             filing_number=filing_number or f"豫人社认定备〔测试〕{number}号",
-            filed_on=as_date(filed_on), county_code=county_code, status=status,
+            filed_on=as_date(filed_on), county_code=county_code, status=status, credit_code=credit_code,
         )
         for occupation_code, work_type, lowest, highest, valid_from, valid_to in scopes:
             occupation_id = db.session.scalar(

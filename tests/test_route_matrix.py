@@ -39,6 +39,7 @@ ROUTES: dict[str, Entry] = {
     "core.home": Entry("/", PUBLIC),
     "dashboard.index": Entry("/dashboard", EVERY_ROLE),
     "core.audit_log": Entry("/admin/audit", ADMIN),
+    "core.edit_settings": Entry("/admin/settings", ADMIN),
     "accounts.login": Entry("/login", PUBLIC),
     "accounts.logout": Entry("/logout", EVERY_ROLE, "POST"),
     "accounts.list_users": Entry("/admin/users", ADMIN),

@@ -69,9 +69,9 @@ def list_batches():
     form = _filter_form()
     statement = queries.filtered_batches(readable_batches(current_user), BatchFilters(**form.filters()))
     if fmt := arguments.export_format():
-        rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id))
+        rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id, newest_first=True))
         return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list", fmt)
-    page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on")
+    page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on", newest_first=True)
     on_page = AssessmentBatch.id.in_([batch.id for batch in page.items])
     tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *batch_tallies().values())
                                                          .where(on_page))}

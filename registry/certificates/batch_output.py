@@ -65,6 +65,7 @@ def write_pdf(certificates: Sequence[Certificate], target: BinaryIO, progress: P
                     initialFontName=pdf.register_font())
     canvas.setTitle(f"{certificates[0].snapshot['title']} {certificates[0].number}–{certificates[-1].number}")
     canvas.setAuthor(certificates[0].snapshot["agency_name"])
+    pdf.describe_file(canvas, certificates[0].snapshot["title"], certificates[0].snapshot["issued_on"])
     for done, certificate in enumerate(certificates, 1):
         rendering.draw(canvas, certificate)
         canvas.showPage()

@@ -31,7 +31,8 @@ def issue_batch_in_bulk(actor, batch: AssessmentBatch, issued_on: date) -> list[
     agency, occupation = batch.agency, batch.occupation
     holders = db.session.execute(
         sa.select(AssessmentResult.id.label("result_id"), Person.id.label("person_id"), Person.name,
-                  Person.document_type, Person.document_masked, Person.document_cipher)
+                  Person.document_type, Person.document_masked, Person.document_cipher,
+                  Person.gender)
         .join(Person, Person.id == AssessmentResult.person_id)
         .where(AssessmentResult.batch_id == batch.id, AssessmentResult.is_passed)
         .where(~sa.exists().where(Certificate.result_id == AssessmentResult.id))

@@ -8,6 +8,7 @@ from flask import url_for
 
 from registry.accounts.models import User
 from registry.core.roles import Role
+from registry.certificates.pdf import LAYOUT
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import normalize_number
 from registry.core.audit import record_event
@@ -262,9 +263,12 @@ def history_snapshot(fields: dict, cipher: str, filing_number: str) -> dict:
     """The same keys as an issued certificate's snapshot (registry.certificates.snapshot), from the row."""
     level = fields["level"]
     return {
+        "layout": LAYOUT,
         "title": fields["kind"].label,
         "number": fields["number"],
         "name": fields["name"],
+        # Not in the history file: the certificate printed elsewhere is not rebuilt from this snapshot.
+        "gender": "",
         "document_type": fields["document_type"].label,
         "document_masked": mask_document(fields["document_type"], fields["document_number"]),
         "document_cipher": cipher,
@@ -275,6 +279,7 @@ def history_snapshot(fields: dict, cipher: str, filing_number: str) -> dict:
         "level_label": LEVEL_LABELS.get(level, ""),
         "agency_name": fields["issuer"],
         "agency_filing_number": filing_number,
+        "agency_credit_code": "",
         "issued_on": fields["issued_on"].isoformat(),
         # Imported history was printed elsewhere: the registry holds no photo of it.
         "photo_sha256": None,

@@ -11,12 +11,14 @@ from registry.certificates.numbering import allocate_serials, format_number
 from registry.certificates.rendering import issued_sha256
 from registry.certificates.scopes import check_certificate_writable
 from registry.certificates.snapshot import snapshot_for
+from registry.core import settings
 from registry.core.audit import record_event
 from registry.core.changes import note_persons_changed
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.core.tasks import enqueue_after_commit
 from registry.organizations.models import AgencyStatus
+from registry.people.models import PersonPhoto
 
 
 def certificate_fields(certificate: Certificate) -> dict:
@@ -34,6 +36,22 @@ def issuable_results(batch: AssessmentBatch) -> list[AssessmentResult]:
     ))
 
 
+def without_photo(results: list[AssessmentResult]) -> list[AssessmentResult]:
+    """The holders-to-be who have no photo: listed before issuing, refused when the setting says so."""
+    with_photo = set(db.session.scalars(sa.select(PersonPhoto.person_id).where(
+        PersonPhoto.person_id.in_([result.person_id for result in results]))))
+    return [result for result in results if result.person_id not in with_photo]
+
+
+def check_photos(results: list[AssessmentResult]) -> None:
+    if settings.flag(settings.ISSUE_WITHOUT_PHOTO):
+        return
+    if missing := without_photo(results):
+        names = "、".join(f"{result.person.name}（{result.person.document_masked}）" for result in missing[:20])
+        more = f"等 {len(missing)} 人" if len(missing) > 20 else ""
+        raise InvalidInput("photo", f"照片：系统设置不允许为未采集照片的人员发证，请先上传照片：{names}{more}")
+
+
 def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) -> list[Certificate]:
     """One numbered certificate per passed result without one; the batch becomes 已发证."""
     check_writable(actor, batch)
@@ -47,6 +65,7 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
         raise InvalidInput("status", f"状态：{agency.name} 备案状态为“{agency.status.label}”，不能发证")
     issued_on = issued_on or date.today()
     results = issuable_results(batch)
+    check_photos(results)
     serials = allocate_serials(agency.id, issued_on.year, batch.level, len(results)) if results else range(0)
     certificates = []
     for result, serial in zip(results, serials):

@@ -44,6 +44,19 @@ FIELDS = (
     ("工种/职业方向", "work_type"), ("职业技能等级", "level_label"), ("证书编号", "number"),
     ("评价机构", "agency_name"), ("发证日期", "issued_on"),
 )
+# Layout 2 (snapshots with "layout": 2, issued from 2026-12) also prints 性别, the occupation code, the
+# agency's filing number and credit code, dates as 2022年07月24日, a plain photo frame, and Chinese file
+# properties dated the issue day. Earlier snapshots keep layout 1, byte for byte: their stored SHA-256 and
+# every copy already handed out must keep matching a fresh download.
+LAYOUT = 2
+FIELDS_2 = (
+    ("姓名", "name"), ("性别", "gender"), ("证件类型", "document_type"), ("证件号码", None),
+    ("职业名称", "occupation_name"), ("职业编码", "occupation_code"), ("工种/职业方向", "work_type"),
+    ("职业技能等级", "level_label"), ("证书编号", "number"), ("评价机构", "agency_name"),
+    ("机构备案编号", "agency_filing_number"), ("统一社会信用代码", "agency_credit_code"), ("发证日期", "issued_on"),
+)
+FIELD_TOP_2, FIELD_STEP_2 = 206 * mm, 8.6 * mm
+REGISTRY_NAME = "开封市职业技能证书登记系统"
 
 
 class FontMissing(RuntimeError):
@@ -71,10 +84,26 @@ def render_certificate(snapshot: dict, document_number: str, qr_text: str, verif
     canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1, initialFontName=register_font())
     canvas.setTitle(f"{snapshot['title']} {snapshot['number']}")
     canvas.setAuthor(snapshot["agency_name"])
+    if layout_of(snapshot) >= 2:
+        describe_file(canvas, snapshot["title"], snapshot["issued_on"])
     draw_page(canvas, snapshot, document_number, qr_text, verify_url, photo, revoked)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def layout_of(snapshot: dict) -> int:
+    return snapshot.get("layout", 1)
+
+
+def describe_file(canvas: Canvas, subject: str, issued_on: str) -> None:
+    """The file's properties in Chinese, dated the issue day at midnight China time: the same snapshot still
+    gives the same bytes (ReportLab's invariant mode would otherwise write 2000-01-01 and "anonymous")."""
+    canvas.setCreator(REGISTRY_NAME)
+    canvas.setProducer(REGISTRY_NAME)
+    canvas.setSubject(subject)
+    stamp = "D:" + issued_on.replace("-", "") + "000000+08'00'"
+    canvas.setDateFormatter(lambda *_: stamp)
 
 
 def draw_page(canvas: Canvas, snapshot: dict, document_number: str, qr_text: str, verify_url: str,
@@ -85,8 +114,12 @@ def draw_page(canvas: Canvas, snapshot: dict, document_number: str, qr_text: str
     canvas.setFont(font, 30)
     canvas.drawCentredString(PAGE_WIDTH / 2, TITLE_Y, snapshot["title"])
     _body(canvas, font, snapshot)
-    _fields(canvas, font, snapshot, document_number)
-    _photo(canvas, font, photo)
+    if layout_of(snapshot) >= 2:
+        _fields_2(canvas, font, snapshot, document_number)
+        _photo_2(canvas, font, photo)
+    else:
+        _fields(canvas, font, snapshot, document_number)
+        _photo(canvas, font, photo)
     _qr(canvas, font, qr_text, verify_url)
     _seal(canvas, font, snapshot["agency_name"])
     if revoked:
@@ -118,6 +151,45 @@ def _fields(canvas: Canvas, font: str, snapshot: dict, document_number: str) -> 
         canvas.setFont(font, 13)
         canvas.setFillColor(colors.black)
         canvas.drawString(VALUE_X, y, str(document_number if key is None else snapshot[key]))
+
+
+def _fields_2(canvas: Canvas, font: str, snapshot: dict, document_number: str) -> None:
+    for index, (label, key) in enumerate(FIELDS_2):
+        y = FIELD_TOP_2 - index * FIELD_STEP_2
+        canvas.setFont(font, 11)
+        canvas.setFillColor(colors.Color(0.35, 0.35, 0.35))
+        canvas.drawString(LABEL_X, y, label)
+        canvas.setFont(font, 13)
+        canvas.setFillColor(colors.black)
+        canvas.drawString(VALUE_X, y, _printed(key, snapshot, document_number))
+
+
+def _printed(key: str | None, snapshot: dict, document_number: str) -> str:
+    if key is None:
+        return document_number
+    value = snapshot.get(key) or "--"
+    if key == "issued_on":
+        day = value.split("-")
+        return f"{day[0]}年{day[1]}月{day[2]}日"
+    return str(value)
+
+
+def _photo_2(canvas: Canvas, font: str, photo: bytes | None) -> None:
+    """The photo in a thin frame; without one, the same frame empty with a small note under it."""
+    canvas.saveState()
+    canvas.setStrokeColor(colors.Color(0.7, 0.7, 0.7))
+    canvas.setLineWidth(0.5)
+    canvas.rect(PHOTO_X, PHOTO_Y, PHOTO_W, PHOTO_H)
+    if photo:
+        from reportlab.lib.utils import ImageReader
+
+        canvas.drawImage(ImageReader(io.BytesIO(photo)), PHOTO_X + 1, PHOTO_Y + 1, PHOTO_W - 2, PHOTO_H - 2,
+                         preserveAspectRatio=True, anchor="c")
+    else:
+        canvas.setFont(font, 7)
+        canvas.setFillColor(colors.Color(0.55, 0.55, 0.55))
+        canvas.drawCentredString(PHOTO_X + PHOTO_W / 2, PHOTO_Y - 4 * mm, "照片未采集")
+    canvas.restoreState()
 
 
 def _photo(canvas: Canvas, font: str, photo: bytes | None) -> None:

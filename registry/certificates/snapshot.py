@@ -1,6 +1,7 @@
 """The frozen content of a certificate: every printed field, fixed at issue (人社鉴发〔2021〕1号)."""
 from datetime import date
 
+from registry.certificates.pdf import LAYOUT
 from registry.organizations.models import Agency
 from registry.people.models import Person
 from registry.people.photos import current_photo
@@ -24,12 +25,15 @@ def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, 
 def frozen_snapshot(person, occupation: Occupation, work_type: str | None, level: int, agency: Agency,
                     issued_on: date, number: str, photo_sha256: str | None) -> dict:
     """`snapshot_for` with the holder's current photo already looked up, so a bulk issue can look up a whole
-    batch's photos in one query (registry.certificates.bulk_issue). `person` needs only name, document_type,
-    document_masked and document_cipher: a Person, or a row of those columns."""
+    batch's photos in one query (registry.certificates.bulk_issue). `person` needs only name, gender,
+    document_type, document_masked and document_cipher: a Person, or a row of those columns."""
+    gender = getattr(person, "gender", None)
     return {
+        "layout": LAYOUT,
         "title": TITLE,
         "number": number,
         "name": person.name,
+        "gender": gender.label if gender else "",
         "document_type": person.document_type.label,
         "document_masked": person.document_masked,
         "document_cipher": person.document_cipher,
@@ -40,6 +44,7 @@ def frozen_snapshot(person, occupation: Occupation, work_type: str | None, level
         "level_label": LEVEL_LABELS[level],
         "agency_name": agency.name,
         "agency_filing_number": agency.filing_number,
+        "agency_credit_code": agency.credit_code or "",
         "issued_on": issued_on.isoformat(),
         # The photo as it was at issue: a later upload never changes an issued certificate.
         "photo_sha256": photo_sha256,

@@ -259,6 +259,21 @@ def check_qr(public_key: Ed25519PublicKey, verdict: Verdict, args: Mapping[str, 
     return signing.claim_for(snapshot, claim.signature) == claim
 
 
+QR_FIELD_LABELS = {"issued_on": "发证日期", "level": "等级", "occupation_code": "职业编码",
+                   "masked_name": "姓名"}
+
+
+def qr_differences(verdict: Verdict, args: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(field, what the QR says, what the record says) for each signed field the QR states differently.
+    Empty when they agree: then the signature itself is what is not genuine."""
+    if verdict.certificate is None or not (verdict.certificate.snapshot or {}).get("name"):
+        return []
+    claim = signing.QrClaim(verdict.number, *(args.get(key, "") for key in QR_FIELDS))
+    record = signing.claim_for(verdict.certificate.snapshot)
+    return [(label, getattr(claim, field), getattr(record, field)) for field, label in QR_FIELD_LABELS.items()
+            if getattr(claim, field) != getattr(record, field)]
+
+
 # --- a visitor's PDF ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

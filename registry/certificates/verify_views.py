@@ -56,7 +56,8 @@ def certificate(number: str):
     except InvalidInput as error:
         return render_template("verify/certificate.html", verdict=None, error=error.message), 400
     qr_valid = verification.check_qr(signing_key().public_key(), verdict, request.args)
-    return render_template("verify/certificate.html", verdict=verdict, qr_valid=qr_valid)
+    differences = verification.qr_differences(verdict, request.args) if qr_valid is False else []
+    return render_template("verify/certificate.html", verdict=verdict, qr_valid=qr_valid, differences=differences)
 
 
 @bp.route("/verify/upload", methods=["GET", "POST"])

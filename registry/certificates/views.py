@@ -14,7 +14,7 @@ from registry.certificates import operations
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
-from registry.core import arguments
+from registry.core import arguments, settings
 from registry.core.audit import AuditEvent
 from registry.core.db import commit_with_retry, db
 from registry.core.exports import send_export, sorted_statement
@@ -48,10 +48,10 @@ LOADS = (selectinload(Certificate.person).selectinload(Person.county), selectinl
 HEADERS = ["证书编号", "证书类型", "姓名", "证件类型", "证件号码（脱敏）", "职业编码", "职业", "工种/职业方向", "等级",
            "发证机构", "发证日期", "状态", "撤销原因", "持证人所在县区", "认定批次编号"]
 # Every printed field of the snapshot, in the order of the certificate; the encrypted full number is left out.
-PRINTED_FIELDS = [("title", "证书名称"), ("number", "证书编号"), ("name", "姓名"), ("document_type", "证件类型"),
+PRINTED_FIELDS = [("title", "证书名称"), ("number", "证书编号"), ("name", "姓名"), ("gender", "性别"), ("document_type", "证件类型"),
                   ("document_masked", "证件号码"), ("occupation_name", "职业"), ("occupation_code", "职业编码"),
                   ("work_type", "工种/职业方向"), ("level_label", "等级"), ("agency_name", "发证机构"),
-                  ("agency_filing_number", "机构备案编号"), ("issued_on", "发证日期")]
+                  ("agency_filing_number", "机构备案编号"), ("agency_credit_code", "统一社会信用代码"), ("issued_on", "发证日期")]
 
 
 @bp.get("/certificates")
@@ -62,9 +62,9 @@ def list_certificates():
         readable_certificates(current_user),
         *(FILTERS[name](value) for name, value in form.filters().items()))
     if fmt := arguments.export_format():
-        rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id))
+        rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id, newest_first=True))
         return send_export("证书", HEADERS, rows, "certificate_list", fmt)
-    page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on")
+    page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on", newest_first=True)
     return render_template("certificates/certificates.html", page=page, sorting=sorting, form=form,
                            level_labels=LEVEL_LABELS)
 
@@ -82,7 +82,8 @@ def certificate_detail(certificate_id: int):
     return render_template(
         "certificates/certificate_detail.html", certificate=certificate, replaced=replaced,
         correction_reason=(correction or {}).get("reason"),
-        printed=[(label, certificate.snapshot.get(key)) for key, label in PRINTED_FIELDS],
+        # A field a certificate of an earlier layout never printed is left out rather than shown empty.
+        printed=[(label, certificate.snapshot.get(key)) for key, label in PRINTED_FIELDS if key in certificate.snapshot],
         writable=may_write(current_user, certificate) and certificate.status is CertificateStatus.VALID,
         batch_link=batch is not None and may_read_batch(current_user, batch),
         # Imported history was never issued as a file here.
@@ -136,8 +137,10 @@ def issue(batch_id: int):
     if batch.status is not BatchStatus.APPROVED:
         flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
         return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    return render_template("certificates/issue.html", batch=batch, form=form,
-                           count=len(operations.issuable_results(batch)), level_label=LEVEL_LABELS[batch.level])
+    results = operations.issuable_results(batch)
+    return render_template("certificates/issue.html", batch=batch, form=form, count=len(results), results=results,
+                           missing=operations.without_photo(results), level_label=LEVEL_LABELS[batch.level],
+                           photo_required=not settings.flag(settings.ISSUE_WITHOUT_PHOTO))
 
 
 def _refuse_invalid(certificate: Certificate):

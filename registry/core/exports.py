@@ -8,18 +8,18 @@ from flask_login import current_user
 
 from registry.core.audit import record_event
 from registry.core.db import db
-from registry.core.listing import current_sorting
+from registry.core.listing import current_sorting, ordering
 from registry.core.spreadsheets import write_csv, write_xlsx
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {"xlsx": XLSX_MIMETYPE, "csv": "text/csv"}
 
 
-def sorted_statement(statement: sa.Select, columns: dict, default: str, tie_breaker) -> sa.Select:
+def sorted_statement(statement: sa.Select, columns: dict, default: str, tie_breaker,
+                     newest_first: bool = False) -> sa.Select:
     """The export's order is the page's order, so the file reads like the list on screen."""
-    sorting = current_sorting(columns, default)
-    column = columns[sorting.key]
-    return statement.order_by(column.desc() if sorting.descending else column.asc(), tie_breaker)
+    sorting = current_sorting(columns, default, newest_first)
+    return statement.order_by(*ordering(columns[sorting.key], [tie_breaker], sorting.descending))
 
 
 def send_export(title: str, headers: list[str], rows: list[list], entity_type: str, fmt: str, *,
@@ -27,7 +27,7 @@ def send_export(title: str, headers: list[str], rows: list[list], entity_type: s
     """A list export carries personal data out of the registry, so each one is logged with its filter (the
     query string) and what it held: by default {"list": title, "rows": n}, or `audit` with "rows" added.
     The request commits here, after the audit record. The file is named after the title and `dated` (today)."""
-    data = write_xlsx(headers, rows) if fmt == "xlsx" else write_csv(headers, rows)
+    data = write_xlsx(headers, rows, title) if fmt == "xlsx" else write_csv(headers, rows)
     record_event(current_user, "export", entity_type, None,
                  after={**request.args.to_dict(), **(audit or {"list": title}), "rows": len(rows)})
     db.session.commit()

@@ -17,18 +17,30 @@ class Sorting:
     descending: bool
 
 
-def current_sorting(columns: dict[str, sa.ColumnElement], default: str) -> Sorting:
-    """Read ?sort=key&dir=desc. A key no column has (an old bookmark) falls back to the default order."""
+def current_sorting(columns: dict[str, sa.ColumnElement], default: str, newest_first: bool = False) -> Sorting:
+    """Read ?sort=key&dir=desc. A key no column has (an old bookmark) falls back to the default order.
+
+    Without ?dir= a list keyed by a date opens `newest_first`: a clerk looks for what was just entered."""
     key = arguments.option("sort", columns, default)
-    return Sorting(key, arguments.option("dir", ("asc", "desc")) == "desc")
+    direction = arguments.option("dir", ("asc", "desc"))
+    if direction is None:
+        return Sorting(key, newest_first and key == default)
+    return Sorting(key, direction == "desc")
 
 
-def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default: str) -> tuple[Pagination, Sorting]:
-    sorting = current_sorting(columns, default)
+def ordering(column: sa.ColumnElement, tie_breakers: list, descending: bool) -> list:
+    """The sorted column, then the tie-breakers in the same direction: among rows of one date, the one
+    entered last comes first when the list is newest first."""
+    return [expression.desc() if descending else expression.asc() for expression in (column, *tie_breakers)]
+
+
+def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default: str,
+             newest_first: bool = False) -> tuple[Pagination, Sorting]:
+    sorting = current_sorting(columns, default, newest_first)
     column = columns[sorting.key]
     # A tie-breaker on the primary key keeps pages stable when many rows share the sorted value.
     primary = list(statement.get_final_froms()[0].primary_key)
-    order = [column.desc() if sorting.descending else column.asc(), *primary]
+    order = ordering(column, primary, sorting.descending)
     page = db.paginate(
         statement.order_by(*order),
         page=arguments.integer("page", 1),

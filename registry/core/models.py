@@ -81,3 +81,12 @@ class ImportJob(db.Model):
     def writable_count(self) -> int:
         counts = self.counts or {}
         return counts.get("new", 0) + counts.get("existing", 0) + counts.get("updated", 0)
+
+
+class Setting(db.Model):
+    """系统设置 — one choice the administrator makes on a page (registry/core/settings.py lists them)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(200))

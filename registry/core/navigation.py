@@ -19,6 +19,7 @@ MENUS: dict[Role, list[tuple[str, str]]] = {
         ("县区", "reference.list_counties"),
         ("用户", "accounts.list_users"),
         ("审计日志", "core.audit_log"),
+        ("设置", "core.edit_settings"),
     ],
     Role.COUNTY: [
         ("首页", "dashboard.index"),

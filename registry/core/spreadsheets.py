@@ -350,10 +350,11 @@ def template_csv(columns: list[Column]) -> bytes:
     return write_csv([column.header for column in columns], [])
 
 
-def write_xlsx(headers: list[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """An export as .xlsx, written in openpyxl's streaming mode; user text is never read as a formula."""
+def write_xlsx(headers: list[str], rows: Iterable[Sequence[object]], title: str = "数据") -> bytes:
+    """An export as .xlsx, written in openpyxl's streaming mode; user text is never read as a formula.
+    The sheet is named after the export (Excel shows the name on its tab: never "Sheet")."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
+    sheet = workbook.create_sheet(sheet_title(title))
     for index, header in enumerate(headers, 1):
         sheet.column_dimensions[get_column_letter(index)].width = _column_width([header])
     sheet.freeze_panes = "A2"
@@ -405,7 +406,14 @@ def _column_width(values: Iterable[object]) -> float:
     return min(max(widest + 4, 10), 50)
 
 
+def sheet_title(title: str) -> str:
+    """Excel's rules for a tab's name: at most 31 characters, none of the characters [ ] : * ? / \\."""
+    return re.sub(r"[\[\]:*?/\\]", "_", title)[:31] or "数据"
+
+
 def _save(workbook: Workbook) -> bytes:
+    # The file's properties say who made it, in Chinese, rather than openpyxl's name.
+    workbook.properties.creator = workbook.properties.lastModifiedBy = "开封市职业技能证书登记系统"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

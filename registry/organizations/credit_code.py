@@ -38,5 +38,6 @@ def normalize_credit_code(raw: str) -> str:
         raise InvalidCreditCode(f"统一社会信用代码应为18位，实为{len(code)}位")
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        raise InvalidCreditCode(f"统一社会信用代码校验码错误：应为 {expected}，实为 {code[17]}")
+        # As for ID numbers: name the wrong character, never the one that would make the code pass.
+        raise InvalidCreditCode(f"统一社会信用代码校验码不符：末位 {code[17]} 与前17位不一致，请对照营业执照核对")
     return code

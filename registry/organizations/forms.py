@@ -38,6 +38,8 @@ class AgencyForm(FlaskForm):
         description="省级评价机构站点序列码，6位数字，出现在每个证书编号中",
     )
     filing_number = StringField("备案编号", validators=_text(60))
+    credit_code = StringField("统一社会信用代码", validators=_text(40, required=False),
+                              description="18位（GB 32100），末位校验码会自动核对；印在证书上")
     filed_on = _date_field("备案日期")
     county_code = SelectField("所在县区", choices=[], validate_choice=False)
     status = SelectField("备案状态", choices=STATUS_CHOICES, invalid_choice_message=BAD_CHOICE)

@@ -42,6 +42,8 @@ class Agency(db.Model):
     # The provincial site sequence code (6 digits) that appears in every certificate number.
     site_code: Mapped[str] = mapped_column(sa.String(6), unique=True)
     filing_number: Mapped[str] = mapped_column(sa.String(60))
+    # 统一社会信用代码 (GB 32100), printed on certificates; agencies filed before it was asked for have none.
+    credit_code: Mapped[str | None] = mapped_column(sa.String(18))
     filed_on: Mapped[date]
     county_code: Mapped[str] = mapped_column(sa.ForeignKey("counties.code"))
     status: Mapped[AgencyStatus] = mapped_column(enum_type(AgencyStatus), default=AgencyStatus.ACTIVE)

@@ -29,6 +29,7 @@ def agency_fields(agency: Agency) -> dict:
         "ministry_code": agency.ministry_code,
         "site_code": agency.site_code,
         "filing_number": agency.filing_number,
+        "credit_code": agency.credit_code,
         "filed_on": agency.filed_on.isoformat(),
         "county_code": agency.county_code,
         "status": agency.status.value,
@@ -38,10 +39,10 @@ def agency_fields(agency: Agency) -> dict:
 def create_agency(
     actor, *, name: str, agency_type: AgencyType | str, site_code: str, filing_number: str, filed_on: date,
     county_code: str, ministry_code: str = DEFAULT_MINISTRY_CODE,
-    status: AgencyStatus | str = AgencyStatus.ACTIVE,
+    status: AgencyStatus | str = AgencyStatus.ACTIVE, credit_code: str | None = None,
 ) -> Agency:
     values = _agency_values(None, name, agency_type, ministry_code, site_code, filing_number, filed_on,
-                            county_code, status)
+                            county_code, status, credit_code)
     agency = Agency(**values)
     db.session.add(agency)
     db.session.flush()
@@ -52,10 +53,11 @@ def create_agency(
 def update_agency(
     actor, agency: Agency, *, name: str, agency_type: AgencyType | str, ministry_code: str, site_code: str,
     filing_number: str, filed_on: date, county_code: str, status: AgencyStatus | str,
+    credit_code: str | None = None,
 ) -> None:
     # Everything is checked before any attribute changes, so a look-up never autoflushes a half-edited row.
     values = _agency_values(agency, name, agency_type, ministry_code, site_code, filing_number, filed_on,
-                            county_code, status)
+                            county_code, status, credit_code)
     before = agency_fields(agency)
     for key, value in values.items():
         setattr(agency, key, value)
@@ -65,7 +67,7 @@ def update_agency(
 
 
 def _agency_values(agency: Agency | None, name, agency_type, ministry_code, site_code, filing_number,
-                   filed_on, county_code, status) -> dict:
+                   filed_on, county_code, status, credit_code=None) -> dict:
     others = sa.true() if agency is None else Agency.id != agency.id
     # The name is printed on certificates exactly as filed: only surrounding blanks are dropped.
     name = _required_text("name", "机构名称", name, 120)
@@ -87,10 +89,21 @@ def _agency_values(agency: Agency | None, name, agency_type, ministry_code, site
         "ministry_code": ministry_code,
         "site_code": site_code,
         "filing_number": _required_text("filing_number", "备案编号", filing_number, 60),
+        "credit_code": _optional_credit_code(credit_code),
         "filed_on": filed_on,
         "county_code": current_county_code(county_code),
         "status": _member(AgencyStatus, status, "status", "备案状态"),
     }
+
+
+def _optional_credit_code(raw: str | None) -> str | None:
+    """A blank code is allowed (an agency filed before it was asked for); a typed one must pass GB 32100."""
+    if not (raw or "").strip():
+        return None
+    try:
+        return normalize_credit_code(raw)
+    except InvalidCreditCode as error:
+        raise InvalidInput("credit_code", "统一社会信用代码：" + error.message.removeprefix("统一社会信用代码")) from None
 
 
 # --- filed scope ------------------------------------------------------------------------------------------

@@ -118,8 +118,8 @@ def _agency_form(**kwargs) -> AgencyForm:
 
 
 def _agency_values(form: AgencyForm) -> dict:
-    names = ("name", "agency_type", "ministry_code", "site_code", "filing_number", "filed_on", "county_code",
-             "status")
+    names = ("name", "agency_type", "ministry_code", "site_code", "filing_number", "credit_code", "filed_on",
+             "county_code", "status")
     return {name: getattr(form, name).data for name in names}
 
 

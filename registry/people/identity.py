@@ -86,7 +86,10 @@ def normalize_resident_id(raw: str) -> str:
     _parse_birth_date(number[6:14])
     expected = resident_id_check_char(number[:17])
     if number[17] != expected:
-        raise InvalidDocument(f"身份证号码校验码错误：应为 {expected}，实为 {number[17]}")
+        # Never the "right" check character: a clerk would type it in and turn a mistyped number into a
+        # valid-looking wrong one.
+        raise InvalidDocument(f"身份证号码校验码不符：末位 {number[17]} 与前17位不一致，"
+                              "请对照证件原件核对（系统不提示“正确”的末位，以免照改了错号）")
     return number
 
 

@@ -40,9 +40,9 @@ def list_classes():
     columns = {"name": TrainingClass.name, "starts_on": TrainingClass.starts_on,
                "status": TrainingClass.status, "enrolments": queries.enrolment_count_column()}
     if fmt := arguments.export_format():
-        rows = queries.class_export_rows(sorted_statement(statement, columns, "starts_on", TrainingClass.id))
+        rows = queries.class_export_rows(sorted_statement(statement, columns, "starts_on", TrainingClass.id, newest_first=True))
         return send_export("培训班", queries.CLASS_HEADERS, rows, "training_list", fmt)
-    page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on")
+    page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on", newest_first=True)
     tallies = queries.trainee_tallies([training_class.id for training_class in page.items])
     return render_template("training/classes.html", page=page, sorting=sorting, form=form, tallies=tallies,
                            can_create=may_create(current_user))
@@ -160,9 +160,9 @@ def list_trainees():
     columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
                "class": TrainingClass.name}
     if fmt := arguments.export_format():
-        rows = queries.trainee_export_rows(sorted_statement(statement, columns, "enrolled_on", Enrollment.id))
+        rows = queries.trainee_export_rows(sorted_statement(statement, columns, "enrolled_on", Enrollment.id, newest_first=True))
         return send_export("学员名单", queries.TRAINEE_HEADERS, rows, "training_list", fmt)
-    page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on")
+    page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on", newest_first=True)
     return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
 
 

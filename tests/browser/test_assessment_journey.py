@@ -126,7 +126,7 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     page = sign_in(agency_user)
     create_batch(page)
     expect(page.get_by_text("认定批次已创建，可以开始录入成绩。")).to_be_visible()
-    expect(page.get_by_role("heading", name=re.compile(r"认定批次 第 \d+ 批（计划中）"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"认定批次 第 \d+ 批 计划中"))).to_be_visible()
     batch_url = page.url
 
     # Results: template → 200 rows → dry run → commit.
@@ -141,15 +141,15 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     expect(page.get_by_text(f"导入完成：已写入 {CANDIDATES} 行")).to_be_visible()
     page.get_by_role("link", name="返回查看").click()
 
-    expect(page.get_by_role("heading", name=re.compile("（已录入成绩）"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(" 已录入成绩$"))).to_be_visible()
     expect(page.get_by_role("heading", name=f"成绩（{CANDIDATES} 人）")).to_be_visible()
     expect(tally(page)).to_have_text(f"{CANDIDATES} / {PASSED} / 0")
     first = cell_texts(result_rows(page).first)  # entry order: the file's first row
     assert first[0] == SURNAMES[1] + GIVEN_NAMES[1] and "*" in first[1] and first[2:6] == ["61.00", "66.50",
-                                                                                            "通过", ""]
+                                                                                            "合格", ""]  # one wording with the results file
     ninth = cell_texts(result_rows(page).nth(8))
-    assert ninth[2] == "45.00" and ninth[4] == "未通过"
-    expect(result_rows(page).filter(has_text="未通过")).to_have_count(2)  # rows 9 and 18 of the first 25
+    assert ninth[2] == "45.00" and ninth[4] == "不合格"
+    expect(result_rows(page).filter(has_text="不合格")).to_have_count(2)  # rows 9 and 18 of the first 25
 
     # Approval, then issue: the confirmation page says how many certificates will be issued.
     confirm_next_dialog(page)
@@ -165,7 +165,7 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     # Each certificate's PDF is rendered to fix its hash: ~3 s here, more on a busy machine.
     expect(page.get_by_text(f"已发证 {PASSED} 本，证书编号 {prefix}000001 至 {prefix}{PASSED:06d}。")).to_be_visible(
         timeout=30_000)
-    expect(page.get_by_role("heading", name=re.compile("（已发证）"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(" 已发证$"))).to_be_visible()
     expect(tally(page)).to_have_text(f"{CANDIDATES} / {PASSED} / {PASSED}")
 
     page.get_by_role("link", name="本批证书", exact=True).click()
@@ -174,13 +174,19 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     assert len(numbers) == 25
     # 人社鉴发〔2019〕2号: S (social agency) · ministry code 0000 · 41 · site code · yy · level 5 · serial.
     assert all(re.fullmatch(rf"S000041{SITE_CODE}{yy}5\d{{6}}", number) for number in numbers), numbers
-    assert numbers == [f"{prefix}{serial:06d}" for serial in range(1, 26)]  # issued in the grid's entry order
+    # Issued in the grid's entry order; the list opens newest first, so the last serials lead.
+    assert numbers == [f"{prefix}{serial:06d}" for serial in range(PASSED, PASSED - 25, -1)]
+    page.get_by_role("link", name="证书编号").click()  # the clerk sorts by number to work through in order
+    expect(page.locator("tbody tr").first).to_contain_text(f"{prefix}{1:06d}")
+    in_order = page.url
+    numbers = [row.locator("td").first.inner_text() for row in page.locator("tbody tr").all()]
+    assert numbers == [f"{prefix}{serial:06d}" for serial in range(1, 26)]
     expect(page.locator("tbody tr", has_text="有效")).to_have_count(25)
 
     # Revoke one: the reason is mandatory.
     revoked_number, corrected_number = numbers[0], numbers[1]
     page.get_by_role("link", name=revoked_number).click()
-    expect(page.get_by_role("heading", name=f"证书 {revoked_number}（有效）")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"证书 {revoked_number} 有效")).to_be_visible()
     page.get_by_role("link", name="撤销证书").click()
     page.get_by_role("button", name="确认撤销").click()  # no "are you sure?" while the reason is empty
     expect(page.get_by_text("撤销原因：不能为空")).to_be_visible()
@@ -188,12 +194,12 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     confirm_next_dialog(page)
     page.get_by_role("button", name="确认撤销").click()
     expect(page.get_by_text(f"证书 {revoked_number} 已撤销。")).to_be_visible()
-    expect(page.get_by_role("heading", name=f"证书 {revoked_number}（已撤销）")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"证书 {revoked_number} 已撤销")).to_be_visible()
     expect(page.get_by_text("撤销原因：经核查，该考生操作技能考核由他人代考")).to_be_visible()
     expect(page.get_by_role("link", name="撤销证书")).to_have_count(0)
 
     # Correct another: a new number supersedes it, and each page links to the other.
-    page.get_by_role("link", name="返回列表").click()
+    page.goto(in_order)
     page.get_by_role("link", name=corrected_number).click()
     page.get_by_role("link", name="更正证书").click()
     expect(page.get_by_text(f"现姓名：{SURNAMES[2] + GIVEN_NAMES[2]}")).to_be_visible()
@@ -203,11 +209,11 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     page.get_by_role("button", name="确认更正").click()
     replacement = f"{prefix}{PASSED + 1:06d}"
     expect(page.get_by_text(f"已签发更正证书 {replacement}，原证书 {corrected_number} 已被替代。")).to_be_visible()
-    expect(page.get_by_role("heading", name=f"证书 {replacement}（有效）")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"证书 {replacement} 有效")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("^姓名"))).to_contain_text("张娜娜")
     expect(page.get_by_text(f"本证书为更正后签发，替代原证书 {corrected_number}。")).to_be_visible()
     page.get_by_role("link", name=corrected_number).click()
-    expect(page.get_by_role("heading", name=f"证书 {corrected_number}（已被替代）")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"证书 {corrected_number} 已被替代")).to_be_visible()
     expect(page.get_by_text(re.compile(f"本证书已更正，由新证书\\s*{replacement}\\s*替代。"))).to_be_visible()
     expect(page.get_by_text("更正原因：姓名录入错误")).to_be_visible()
     expect(page.get_by_role("link", name="更正证书")).to_have_count(0)
@@ -221,7 +227,7 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     corrected_row = result_rows(page).filter(has_text=corrected_number)
     expect(corrected_row).to_contain_text(f"（已被替代，新证书 {replacement}）")
     corrected_row.get_by_role("link", name=replacement).click()
-    expect(page.get_by_role("heading", name=f"证书 {replacement}（有效）")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"证书 {replacement} 有效")).to_be_visible()
 
     statuses = dict(db.session.execute(sa.select(Certificate.status, sa.func.count())
                                        .group_by(Certificate.status)).all())

@@ -98,7 +98,7 @@ def test_scan_upload_edit_and_revoke(sign_in, make_user, agency, certificate, vi
     expect(visitor.get_by_role("status")).to_contain_text(certificate.number)
 
     upload(visitor, "证书（修改）.pdf", edited(issued_pdf))
-    verdict = visitor.get_by_role("status")
+    verdict = visitor.get_by_role("alert")  # a mismatch is announced as an alert
     expect(verdict).to_contain_text("文件与签发的证书不一致")
     expect(verdict).to_contain_text(f"文件声称是证书 {certificate.number}")
     expect(verdict).not_to_contain_text("完全一致")

@@ -157,7 +157,7 @@ def test_class_roster_completion_and_export(sign_in, institution_user, tmp_path)
     expect(page.get_by_text("已为 497 名在训学员办理结业。")).to_be_visible()
     page.once("dialog", lambda dialog: dialog.dismiss())  # finishing is for good: the page asks first
     page.get_by_role("button", name="改为“已结束”").click()
-    expect(page.get_by_role("heading", name="2025年第3期焊工（初级）培训班（进行中）")).to_be_visible()
+    expect(page.get_by_role("heading", name="2025年第3期焊工（初级）培训班 进行中")).to_be_visible()
 
     page.get_by_role("link", name="学员名单与导出").click()
     with page.expect_download() as download_info:

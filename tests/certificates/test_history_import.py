@@ -106,6 +106,7 @@ def test_the_snapshot_has_the_keys_of_an_issued_certificate(client, upload, agen
                           date(2025, 1, 1), "X")
     assert certificate.snapshot.keys() == issued.keys()
     assert certificate.snapshot | {"document_cipher": None} == {
+        "layout": 2, "gender": "", "agency_credit_code": "",
         "title": "职业资格证书", "number": "1541000000000001", "name": "持证1", "document_type": "居民身份证",
         "document_masked": certificate.person.document_masked, "document_cipher": None, "occupation_name": "焊工",
         "occupation_code": "6-18-02-04", "work_type": "--", "level": 3, "level_label": "三级/高级工",

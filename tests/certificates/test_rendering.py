@@ -162,9 +162,9 @@ def test_the_download_is_the_issued_file_and_prints_every_mandatory_field(agency
     text = pdf_text(response.data, tmp_path)
     for expected in ("职业技能等级证书", snapshot["name"], "居民身份证", protector().decrypt(snapshot["document_cipher"]),
                      snapshot["occupation_name"], "工种/职业方向", "--", "四级/中级工", certificate.number,
-                     snapshot["agency_name"], "2025-06-01", "http://jndj.osta.org.cn",
+                     snapshot["agency_name"], "2025年06月01日", "http://jndj.osta.org.cn",
                      "http://pjjg.osta.org.cn",
-                     "未上传照片", f"http://127.0.0.1:5000/verify/{certificate.number}"):
+                     "照片未采集", f"http://127.0.0.1:5000/verify/{certificate.number}"):
         assert expected in text, expected
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "reveal_document")).all()[-1]
     assert (event.entity_type, event.entity_id) == ("person", str(certificate.person_id))

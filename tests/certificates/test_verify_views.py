@@ -198,7 +198,7 @@ def test_uploading_the_issued_pdf_matches(client, certificate):
 
 
 def test_uploading_an_edited_copy_does_not_match(client, certificate):
-    edited = issued_pdf(certificate).replace(b"D:20000101000000", b"D:20000101000001", 1)
+    edited = issued_pdf(certificate).replace(b"000000+08'00'", b"000001+08'00'", 1)
     box = outcome_box(html(upload(client, edited)))
     assert "文件与签发的证书不一致" in box and certificate.number in box and "有效" in box
     assert "完全一致" not in box

@@ -568,3 +568,16 @@ def test_a_large_real_workbook_is_not_mistaken_for_a_bomb():
     rows = [[f"4102211990{i:08d}", f"学员{i}", "2025-03-05"] for i in range(20_000)]
     data = xlsx_bytes([HEADER, *rows])
     assert len(read_all(data, "a.xlsx")) == 20_000
+
+
+def test_files_name_their_sheet_and_maker_in_chinese():
+    import io as _io
+
+    import openpyxl as _openpyxl
+
+    from registry.core.spreadsheets import write_xlsx
+
+    workbook = _openpyxl.load_workbook(_io.BytesIO(write_xlsx(["姓名"], [["王一"]], "学员名单")))
+    assert workbook.sheetnames == ["学员名单"]
+    assert workbook.properties.creator == "开封市职业技能证书登记系统"
+    assert _openpyxl.load_workbook(_io.BytesIO(write_xlsx(["姓名"], []))).sheetnames == ["数据"]

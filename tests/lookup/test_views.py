@@ -125,7 +125,7 @@ def test_a_wrong_check_character_says_why(client, login, users, trainee):
     wrong = NUMBER[:17] + "0"
     login(users["admin"])
     page = html_of(search(client, wrong))
-    assert "证件号码：身份证号码校验码错误：应为 X，实为 0" in page
+    assert "证件号码：身份证号码校验码不符：末位 0 与前17位不一致，请对照证件原件核对（系统不提示“正确”的末位，以免照改了错号）" in page
     assert "王晓明" not in page and "姓名包含" not in page
 
 

@@ -45,7 +45,7 @@ def test_every_single_character_corruption_fails(code, position, data):
 def test_wrong_check_char_message():
     with pytest.raises(InvalidCreditCode) as excinfo:
         normalize_credit_code(PUBLISHED[:17] + "Q")
-    assert str(excinfo.value) == "统一社会信用代码校验码错误：应为 P，实为 Q"
+    assert str(excinfo.value) == "统一社会信用代码校验码不符：末位 Q 与前17位不一致，请对照营业执照核对"
     assert excinfo.value.message == str(excinfo.value)
 
 

@@ -208,7 +208,7 @@ def test_create_institution_normalises_the_credit_code_and_audits(make_user):
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"credit_code": "91420000757013137Q"}, "credit_code", "统一社会信用代码：校验码错误：应为 P，实为 Q"),
+    ({"credit_code": "91420000757013137Q"}, "credit_code", "统一社会信用代码：校验码不符：末位 Q 与前17位不一致，请对照营业执照核对"),
     ({"credit_code": "9142000075701313"}, "credit_code", "统一社会信用代码：应为18位，实为16位"),
     ({"credit_code": ""}, "credit_code", "统一社会信用代码：不能为空"),
     ({"county_code": "999999"}, "county_code", "所在县区：未知的县区代码 999999"),

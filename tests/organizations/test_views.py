@@ -264,7 +264,7 @@ def test_create_and_edit_institution(admin_client):
 
 
 @pytest.mark.parametrize(("credit_code", "message"), [
-    ("91420000757013137Q", "统一社会信用代码：校验码错误：应为 P，实为 Q"),
+    ("91420000757013137Q", "统一社会信用代码：校验码不符：末位 Q 与前17位不一致，请对照营业执照核对"),
     ("91420000757O13137P", "统一社会信用代码：包含非法字符 O"),
     ("910000000000000000", None),  # a valid code of another institution: the duplicate message
 ])

@@ -56,7 +56,7 @@ def test_every_single_character_corruption_fails(number, position, data):
 def test_wrong_check_char_message():
     with pytest.raises(InvalidDocument) as excinfo:
         normalize_resident_id("110105194912310023")
-    assert str(excinfo.value) == "身份证号码校验码错误：应为 X，实为 3"
+    assert str(excinfo.value) == "身份证号码校验码不符：末位 3 与前17位不一致，请对照证件原件核对（系统不提示“正确”的末位，以免照改了错号）"
     assert excinfo.value.message == str(excinfo.value)
 
 

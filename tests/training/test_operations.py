@@ -299,7 +299,7 @@ def test_enrol_by_document_reports_an_invalid_number(staff, make_class):
     with pytest.raises(InvalidInput) as raised:
         operations.enroll_by_document(staff, make_class(actor=staff), document_type="resident_id",
                                       document_number="410221199001010000", name="张三", county_code="410221")
-    assert raised.value.field == "document_number" and raised.value.message.startswith("证件号码：身份证号码校验码错误")
+    assert raised.value.field == "document_number" and raised.value.message.startswith("证件号码：身份证号码校验码不符")
 
 
 def test_enrolling_into_a_finished_class_registers_nobody(staff, make_class):

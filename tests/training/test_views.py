@@ -146,7 +146,7 @@ def test_enrol_one_registers_the_person_and_masks_the_number(staff_client, own_c
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"document_number": "410223199203011230"}, "证件号码：身份证号码校验码错误"),
+    ({"document_number": "410223199203011230"}, "证件号码：身份证号码校验码不符"),
     ({"document_number": ""}, "证件号码：不能为空"),
     ({"name": ""}, "姓名：不能为空"),
     ({"phone": "12345"}, "手机：应为11位手机号码"),
@@ -314,24 +314,24 @@ def test_class_list_filters_and_sorts(staff_client, listed):
     def names(query: str) -> list[str]:
         return names_in(html_of(staff_client.get(f"/training/classes?{query}")), listed)
 
-    assert names("") == ["甲班", "乙班", "丙班"]
+    assert names("") == ["丙班", "乙班", "甲班"]  # newest first
     assert 'class="error"' not in html_of(staff_client.get("/training/classes"))
     assert "无效的选项" in html_of(staff_client.get("/training/classes?status=paused"))
-    assert names("status=running") == ["甲班", "丙班"]
-    assert names("is_subsidised=1") == ["甲班"] and names("is_subsidised=0") == ["乙班", "丙班"]
+    assert names("status=running") == ["丙班", "甲班"]
+    assert names("is_subsidised=1") == ["甲班"] and names("is_subsidised=0") == ["丙班", "乙班"]
     assert names("program_key=rural_craftsmen") == ["甲班"]
-    assert names("starts_from=2025-02-01&starts_to=2025-05-01") == ["乙班", "丙班"]
+    assert names("starts_from=2025-02-01&starts_to=2025-05-01") == ["丙班", "乙班"]
     assert names("sort=enrolments&dir=desc") == ["甲班", "丙班", "乙班"]
     assert names("sort=name&dir=desc") == names_in("".join(sorted(["甲班", "乙班", "丙班"], reverse=True)), listed)
-    assert names("county_code=410222") == ["甲班", "乙班", "丙班"]  # not an institution's filter: ignored
-    assert names("starts_from=not-a-date") == ["甲班", "乙班", "丙班"]
+    assert names("county_code=410222") == ["丙班", "乙班", "甲班"]  # not an institution's filter: ignored
+    assert names("starts_from=not-a-date") == ["丙班", "乙班", "甲班"]
     assert names("per_page=1&page=2") == ["乙班"]
 
 
 def test_administrator_filters_by_county_and_institution(make_user, login, listed, institution):
     client = login(make_user(Role.ADMIN))
     html = html_of(client.get("/training/classes?county_code=410222"))
-    assert names_in(html, listed) == ["乙班", "外班"]
+    assert names_in(html, listed) == ["外班", "乙班"]
     html = html_of(client.get(f"/training/classes?institution_id={listed['外班'].institution_id}"))
     assert names_in(html, listed) == ["外班"]
 
@@ -342,8 +342,8 @@ def test_class_export_holds_exactly_the_filtered_rows_of_every_page(staff_client
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("编号", "班级名称", "培训机构") and rows[0][-2:] == ("学员人数", "已结业人数")
-    assert [row[1] for row in rows[1:]] == ["甲班", "丙班"]
-    first = dict(zip(rows[0], rows[1]))
+    assert [row[1] for row in rows[1:]] == ["丙班", "甲班"]  # the page's order: newest first
+    first = dict(zip(rows[0], rows[2]))
     assert (first["补贴性培训"], first["专项工程"], first["学员人数"], first["已结业人数"]) == ("是", "乡村工匠", 2, 1)
     assert first["状态"] == "进行中" and first["培训地点"] == "杞县"
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
