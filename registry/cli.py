@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 
 from registry.accounts.cli import disable_user_command, reset_password_command
+from registry.assessment.cli import eligibility_command
 from registry.core.roles import Role
 from registry.certificates.cli import verify_qr_command
 from registry.core.audit import client_address, record_event
@@ -163,5 +164,6 @@ def purge_files_command() -> None:
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
                     worker_command, transfer_command, verify_qr_command, stats_command, audit_command,
-                    purge_files_command, disable_user_command, reset_password_command, oversight_command):
+                    purge_files_command, disable_user_command, reset_password_command, oversight_command,
+                    eligibility_command):
         app.cli.add_command(command)

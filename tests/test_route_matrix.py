@@ -116,6 +116,7 @@ ROUTES: dict[str, Entry] = {
     "assessment.record_result": Entry("/assessment/batches/{batch_id}/results", ASSESSMENT_WRITERS, "POST"),
     "assessment.approve_batch": Entry("/assessment/batches/{batch_id}/approve", ASSESSMENT_WRITERS, "POST"),
     "certificates.issue": Entry("/assessment/batches/{batch_id}/issue", ASSESSMENT_WRITERS),
+    "certificates.issue_progress": Entry("/assessment/batches/{batch_id}/issue/progress", ASSESSMENT_READERS),
     "assessment.import_results": Entry("/assessment/batches/{batch_id}/results/upload", ASSESSMENT_WRITERS),
     "assessment.results_template": Entry("/assessment/templates/results.xlsx", ASSESSMENT_WRITERS),
     "certificates.list_certificates": Entry("/certificates", ASSESSMENT_READERS),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_clerk_ux'
-down_revision = '0008_accounts'
+down_revision = '0012_oversight'
 branch_labels = None
 depends_on = None
 

@@ -71,6 +71,12 @@ class AssessmentResult(db.Model):
     review_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     is_passed: Mapped[bool] = mapped_column(default=False)
     remarks: Mapped[str] = mapped_column(sa.String(200), default="")
+    # 重复认定原因 — why a person already holding (or due) this occupation's certificate at this level may pass
+    # again (registry/assessment/awards.py); empty for everyone else. Audited when given.
+    repeat_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    # 申报条件例外原因 — why a candidate who meets no eligibility route (registry/assessment/eligibility.py) was
+    # assessed anyway; recorded by the agency, audited, and listed to officials on the batch page.
+    eligibility_exception: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     batch: Mapped[AssessmentBatch] = relationship()
@@ -89,6 +95,30 @@ class AssessmentResult(db.Model):
             name="score_range",
         ),
     )
+
+
+class EligibilityRule(db.Model):
+    """申报条件 — who may be assessed at one level; meeting any one route suffices. No row: no rule is checked.
+
+    The routes follow the general part of the national occupational standards (国家职业技能标准): the certificate
+    one level below held for some years, years of work in the occupation, or a qualifying education (学历).
+    The city sets them (`registry eligibility set`), since each occupation's standard may differ.
+    """
+
+    __tablename__ = "eligibility_rules"
+
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Years since the certificate of the same occupation one level below (level + 1) was issued.
+    previous_level_years: Mapped[int | None]
+    work_years: Mapped[int | None]  # years of work in the occupation (从事本职业年限, a column of the results file)
+    education: Mapped[str] = mapped_column(sa.String(200), default="")  # 学历 that qualify alone, "、"-separated
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_digit"),)
+
+    @property
+    def educations(self) -> list[str]:
+        return [part for part in self.education.split("、") if part]
 
 
 class CertificateSerial(db.Model):

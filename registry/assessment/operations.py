@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry.core.roles import Role
+from registry.assessment.awards import REPEAT_REASON, prior_awards
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
 from registry.core.audit import changes, record_event
@@ -154,7 +155,7 @@ def check_accepts_results(actor, batch: AssessmentBatch) -> None:
 
 
 def record_result(actor, batch: AssessmentBatch, person: Person, theory=None, practical=None, review=None,
-                  remarks: str = "") -> AssessmentResult:
+                  remarks: str = "", repeat_reason: str | None = None) -> AssessmentResult:
     """Create or update the one result of this person in this batch; pass/fail follows the pass mark."""
     check_accepts_results(actor, batch)
     scores = score_values(batch.level, theory, practical, review)
@@ -167,7 +168,12 @@ def record_result(actor, batch: AssessmentBatch, person: Person, theory=None, pr
     result.theory_score, result.practical_score, result.review_score = scores
     result.is_passed = is_passing(batch.level, *scores)
     result.remarks = (remarks or "").strip()[:200]
+    result.repeat_reason = _repeat_reason(batch, person, result.is_passed, repeat_reason)
     db.session.flush()
+    if result.repeat_reason:
+        record_event(actor, "allow_repeat_award", "assessment_batch", batch.id, after={
+            "person_id": person.id, "reason": result.repeat_reason,
+            "prior": prior_awards(batch, [person.id]).get(person.id)})
     if before is None:
         record_event(actor, "create", "assessment_result", result.id, after=result_fields(result))
     else:
@@ -179,6 +185,20 @@ def record_result(actor, batch: AssessmentBatch, person: Person, theory=None, pr
     return result
 
 
+def _repeat_reason(batch: AssessmentBatch, person: Person, passed: bool, reason: str | None) -> str | None:
+    """No double award: a pass for someone who holds or is due this award needs a reason (awards.py)."""
+    award = prior_awards(batch, [person.id]).get(person.id) if passed else None
+    if award is None:
+        return None
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("repeat_reason", f"{REPEAT_REASON}：{award}，不能再次录入合格成绩（不得重复发证）；"
+                                            f"补考、换证请另行办理，确需重复认定请填写原因")
+    if len(reason) > 200:
+        raise InvalidInput("repeat_reason", f"{REPEAT_REASON}：最多200个字符")
+    return reason
+
+
 def score_values(level: int, theory, practical, review) -> tuple[Decimal | None, ...]:
     theory = parse_score(theory, "theory_score", "理论知识成绩")
     practical = parse_score(practical, "practical_score", "操作技能成绩")
@@ -187,4 +207,7 @@ def score_values(level: int, theory, practical, review) -> tuple[Decimal | None,
         raise InvalidInput("theory_score", "理论知识成绩：理论和操作成绩不能都为空")
     if review is not None and level not in REVIEW_LEVELS:
         raise InvalidInput("review_score", "综合评审成绩：仅二级/技师和一级/高级技师有综合评审")
+    # A blank review used to make the candidate 不合格 without a word: at these levels it is a missing score.
+    if review is None and level in REVIEW_LEVELS:
+        raise InvalidInput("review_score", "综合评审成绩：二级、一级必须填写综合评审成绩")
     return theory, practical, review

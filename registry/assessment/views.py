@@ -240,7 +240,16 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
         result_form=result_form, level_label=LEVEL_LABELS[batch.level],
         has_review=batch.level in operations.REVIEW_LEVELS, pass_mark=f"{operations.pass_mark():g}",
         class_link=batch.training_class is not None and may_read_class(current_user, batch.training_class),
+        exceptions=_exceptions(batch),
     )
+
+
+def _exceptions(batch: AssessmentBatch) -> list[AssessmentResult]:
+    """Results admitted against a rule with a recorded reason (申报条件例外, 重复认定): every reader sees them."""
+    return list(db.session.scalars(
+        sa.select(AssessmentResult).where(AssessmentResult.batch_id == batch.id, sa.or_(
+            AssessmentResult.eligibility_exception.is_not(None), AssessmentResult.repeat_reason.is_not(None)))
+        .options(selectinload(AssessmentResult.person)).order_by(AssessmentResult.id)))
 
 
 def _certificate_class():

@@ -27,31 +27,13 @@ from registry.people.photos import PersonPhoto
 
 def issue_batch_in_bulk(actor, batch: AssessmentBatch, issued_on: date) -> list[int]:
     """One numbered certificate per passed result without one, the batch 已发证; the holders' person ids."""
-    batch = _locked_for_issue(actor, batch)
-    agency, occupation = batch.agency, batch.occupation
-    holders = db.session.execute(
-        sa.select(AssessmentResult.id.label("result_id"), Person.id.label("person_id"), Person.name,
-                  Person.document_type, Person.document_masked, Person.document_cipher,
-                  Person.gender)
-        .join(Person, Person.id == AssessmentResult.person_id)
-        .where(AssessmentResult.batch_id == batch.id, AssessmentResult.is_passed)
-        .where(~sa.exists().where(Certificate.result_id == AssessmentResult.id))
-        .order_by(AssessmentResult.id)).all()
+    batch = locked_for_issue(actor, batch)
+    agency = batch.agency
+    holders = db.session.execute(holder_rows(batch.id).where(
+        ~sa.exists().where(Certificate.result_id == AssessmentResult.id))).all()
     serials = allocate_serials(agency.id, issued_on.year, batch.level, len(holders)) if holders else range(0)
-    photos = current_photo_hashes([holder.person_id for holder in holders])
     now = utcnow()
-    rows = []
-    for holder, serial in zip(holders, serials):
-        number = format_number(agency, issued_on.year, batch.level, serial)
-        rows.append({
-            "number": number, "kind": CertificateKind.SKILL_LEVEL, "status": CertificateStatus.VALID,
-            "person_id": holder.person_id, "agency_id": agency.id, "batch_id": batch.id,
-            "result_id": holder.result_id, "occupation_id": batch.occupation_id, "level": batch.level,
-            "issued_on": issued_on,
-            "snapshot": frozen_snapshot(holder, occupation, batch.work_type, batch.level, agency, issued_on,
-                                        number, photos.get(holder.person_id)),
-            "pdf_sha256": None, "is_imported": False, "created_at": now,
-        })
+    rows = certificate_rows(batch, list(zip(holders, serials)), issued_on, now)
     if rows:
         db.session.execute(sa.insert(Certificate.__table__), rows)
     batch.status, batch.issued_at = BatchStatus.ISSUED, now
@@ -62,7 +44,35 @@ def issue_batch_in_bulk(actor, batch: AssessmentBatch, issued_on: date) -> list[
     return [row["person_id"] for row in rows]
 
 
-def _locked_for_issue(actor, batch: AssessmentBatch) -> AssessmentBatch:
+def holder_rows(batch_id: int) -> sa.Select:
+    """The batch's passed results with the holder's printed fields, in result id order (the serials' order)."""
+    return (sa.select(AssessmentResult.id.label("result_id"), Person.id.label("person_id"), Person.name,
+                      Person.document_type, Person.document_masked, Person.document_cipher, Person.gender)
+            .join(Person, Person.id == AssessmentResult.person_id)
+            .where(AssessmentResult.batch_id == batch_id, AssessmentResult.is_passed)
+            .order_by(AssessmentResult.id))
+
+
+def certificate_rows(batch: AssessmentBatch, numbered: list[tuple], issued_on: date, now) -> list[dict]:
+    """One certificate row per (holder row, serial), ready for one executemany."""
+    agency, occupation = batch.agency, batch.occupation
+    photos = current_photo_hashes([holder.person_id for holder, _serial in numbered])
+    rows = []
+    for holder, serial in numbered:
+        number = format_number(agency, issued_on.year, batch.level, serial)
+        rows.append({
+            "number": number, "kind": CertificateKind.SKILL_LEVEL, "status": CertificateStatus.VALID,
+            "person_id": holder.person_id, "agency_id": agency.id, "batch_id": batch.id,
+            "result_id": holder.result_id, "occupation_id": batch.occupation_id, "level": batch.level,
+            "issued_on": issued_on,
+            "snapshot": frozen_snapshot(holder, occupation, batch.work_type, batch.level, agency, issued_on,
+                                        number, photos.get(holder.person_id)),
+            "pdf_sha256": None, "is_imported": False, "created_at": now,
+        })
+    return rows
+
+
+def locked_for_issue(actor, batch: AssessmentBatch) -> AssessmentBatch:
     """The checks of `issue_batch`, on the batch re-read under a row lock (PostgreSQL)."""
     check_writable(actor, batch)
     batch = db.session.scalars(sa.select(AssessmentBatch).where(AssessmentBatch.id == batch.id)

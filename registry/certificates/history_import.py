@@ -24,7 +24,7 @@ from registry.people.person_rows import (
     COUNTY, COUNTY_ALIASES, DOCUMENT_ALIASES, DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, PersonRows, long_number_text,
     parse_document, parse_name, parse_rows, subject,
 )
-from registry.reference.models import LEVEL_LABELS, Occupation
+from registry.reference.models import LEVEL_LABELS, LEVEL_SPELLINGS, Occupation
 
 KIND, NUMBER, OCCUPATION_CODE, OCCUPATION_NAME = "证书种类", "证书编号", "职业编码", "职业名称"
 LEVEL, ISSUED_ON, ISSUER = "等级", "发证日期", "发证机构"
@@ -56,17 +56,7 @@ NUMBER_LEVEL_POSITION = 15
 MAX_ISSUER = 120
 
 
-def _level_spellings() -> dict[str, int]:
-    """'3', '3级', '三级', '高级工', '高级' and '三级/高级工' all mean level 3."""
-    spellings = {}
-    for level, label in LEVEL_LABELS.items():
-        grade, title = label.split("/")
-        for spelling in (str(level), f"{level}级", label, grade, title, title.removesuffix("工")):
-            spellings[spelling] = level
-    return spellings
-
-
-LEVELS = _level_spellings()
+LEVELS = LEVEL_SPELLINGS
 
 
 def parse_kind(value: Any) -> CertificateKind:
@@ -109,6 +99,16 @@ def parse_level(kind: CertificateKind, number: str, value: Any) -> int | None:
     return level
 
 
+def _check_number_year(fields: dict[str, Any]) -> None:
+    """Positions 14–15 of a national-format number are its issue year (人社鉴发〔2019〕2号)."""
+    if fields["kind"] is not CertificateKind.SKILL_LEVEL:
+        return
+    printed, expected = fields["number"][13:15], f"{fields['issued_on'].year % 100:02d}"
+    if printed != expected:
+        raise RowError(NUMBER, f"第14–15位是发证年份，实为“{printed}”，与发证日期 {fields['issued_on'].isoformat()} "
+                               f"不符（应为“{expected}”）")
+
+
 def parse_issued_on(value: Any) -> date:
     if value is None:
         raise RowError(ISSUED_ON, "不能为空")
@@ -143,7 +143,8 @@ class HistoryImporter(Importer):
             raise Forbidden("only the administrator imports historical certificates")
         self.people = PersonRows()
         self.first_row_of_number: dict[tuple[CertificateKind, str], int] = {}
-        self._occupations: dict[str, tuple[int, str]] | None = None
+        self._occupations: dict[str, tuple[int, str, list[int]]] | None = None
+        self._levels: dict[int, tuple[str, list[int]]] = {}
         self._agencies: dict[str, tuple[int, str]] | None = None
         self.written = {"new_persons": 0, "certificates": 0}
 
@@ -163,6 +164,8 @@ class HistoryImporter(Importer):
             "level": parse_level(kind, number, values["level"]), "issued_on": parse_issued_on(values["issued_on"]),
             "issuer": parse_issuer(values["issuer"]), "digest": self.people.digest(document_type, document_number),
         }
+        self._check_level_possible(fields)
+        _check_number_year(fields)
         first = self.first_row_of_number.setdefault((kind, number), row)
         if first != row:
             raise RowError(NUMBER, f"与第 {first} 行证书编号重复")
@@ -179,14 +182,30 @@ class HistoryImporter(Importer):
             raise RowError(OCCUPATION_CODE, f"{code} 格式不正确，应为 d-dd-dd-dd，如 6-18-02-04")
         if self._occupations is None:
             # Ordered by edition, so a code found in several editions means the newest.
-            rows = db.session.execute(sa.select(Occupation.code, Occupation.id, Occupation.name)
+            rows = db.session.execute(sa.select(Occupation.code, Occupation.id, Occupation.name, Occupation.levels)
                                       .order_by(Occupation.edition))
-            self._occupations = {row_code: (occupation_id, row_name) for row_code, occupation_id, row_name in rows}
+            self._occupations = {row_code: (occupation_id, row_name, levels or [])
+                                 for row_code, occupation_id, row_name, levels in rows}
+            self._levels = {occupation_id: (row_name, levels) for occupation_id, row_name, levels
+                            in self._occupations.values()}
         if code not in self._occupations:
             raise RowError(OCCUPATION_CODE, f"未知的职业编码：{code}")
-        occupation_id, registered_name = self._occupations[code]
+        occupation_id, registered_name, _levels = self._occupations[code]
         # The name as printed wins: an old certificate may carry the occupation's former name.
         return {"occupation_id": occupation_id, "occupation_code": code, "occupation_name": name or registered_name}
+
+    def _check_level_possible(self, fields: dict[str, Any]) -> None:
+        """A level the occupation does not have (its levels as the administrator keeps them) never was awarded."""
+        level, occupation_id = fields["level"], fields["occupation_id"]
+        if level is None or occupation_id is None:
+            return
+        name, levels = self._levels[occupation_id]
+        if not levels or level in levels:
+            return
+        allowed = f"（该职业可认定：{'、'.join(LEVEL_LABELS[value] for value in sorted(levels, reverse=True))}）"
+        if fields["kind"] is CertificateKind.SKILL_LEVEL:
+            raise RowError(NUMBER, f"第16位等级码 {level}（{LEVEL_LABELS[level]}）：{name} 没有该等级{allowed}")
+        raise RowError(LEVEL, f"{name} 没有{LEVEL_LABELS[level]}{allowed}")
 
     def check_chunk(self, rows):
         parsed = parse_rows(rows, self._parse)

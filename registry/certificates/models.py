@@ -88,6 +88,43 @@ class Certificate(db.Model):
     )
 
 
+class IssueJobStatus(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"running": "正在发证", "done": "发证完成", "failed": "发证中断"}[self.value]
+
+
+class IssueJob(db.Model):
+    """发证任务 — the issue of one batch's certificates, run by the task worker in short transactions.
+
+    The serials are reserved when the job is started (first_serial … first_serial + total - 1): the k-th passed
+    result of the batch, in result id order, gets first_serial + k whichever run writes it, so a run killed
+    half-way and run again neither skips nor doubles a number (registry/certificates/issue_jobs.py).
+    """
+
+    __tablename__ = "certificate_issue_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment_batches.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    issued_on: Mapped[date]
+    first_serial: Mapped[int]
+    total: Mapped[int]
+    status: Mapped[IssueJobStatus] = mapped_column(enum_type(IssueJobStatus), default=IssueJobStatus.RUNNING)
+    message: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Passed results refused at the start for a prior award (registry/assessment/awards.py): {result id: why}.
+    # Fixed with the serials, so the ranks that number the others never move.
+    refused: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    batch: Mapped[AssessmentBatch] = relationship()
+
+
 # The people scope rule (registry/people/scopes.py): persons holding a certificate of a batch held in the
 # county, or issued by the agency (imported certificates may have no batch: the agency is on the certificate).
 CERTIFIED = person_tie(

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
-from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.certificates.models import Certificate, CertificateKind, CertificateStatus, IssueJob
+from registry.certificates.awards import refused_results
 from registry.certificates.issued_hash import fill_batch_hashes
 from registry.certificates.numbering import allocate_serials, format_number
 from registry.certificates.rendering import issued_sha256
@@ -26,14 +27,16 @@ def certificate_fields(certificate: Certificate) -> dict:
             "person_id": certificate.person_id, "issued_on": certificate.issued_on.isoformat()}
 
 
-def issuable_results(batch: AssessmentBatch) -> list[AssessmentResult]:
-    """Passed results that have no certificate yet: what the issue button will turn into certificates."""
-    return list(db.session.scalars(
+def issuable_results(batch: AssessmentBatch, refused: dict[int, str] | None = None) -> list[AssessmentResult]:
+    """Passed results that have no certificate yet and are not refused as a repeat award (awards.py): what the
+    issue button will turn into certificates."""
+    refused = refused_results(batch) if refused is None else refused
+    return [result for result in db.session.scalars(
         sa.select(AssessmentResult)
         .where(AssessmentResult.batch_id == batch.id, AssessmentResult.is_passed)
         .where(~sa.exists().where(Certificate.result_id == AssessmentResult.id))
         .order_by(AssessmentResult.id)
-    ))
+    ) if result.id not in refused]
 
 
 def without_photo(results: list[AssessmentResult]) -> list[AssessmentResult]:
@@ -63,8 +66,11 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
     agency = batch.agency
     if agency.status is not AgencyStatus.ACTIVE:
         raise InvalidInput("status", f"状态：{agency.name} 备案状态为“{agency.status.label}”，不能发证")
+    if db.session.scalar(sa.select(IssueJob.id).where(IssueJob.batch_id == batch.id)) is not None:
+        raise InvalidInput("status", "状态：本批次已有发证任务，请在发证页面查看进度或继续发证")
     issued_on = issued_on or date.today()
-    results = issuable_results(batch)
+    refused = refused_results(batch)
+    results = issuable_results(batch, refused)
     check_photos(results)
     serials = allocate_serials(agency.id, issued_on.year, batch.level, len(results)) if results else range(0)
     certificates = []
@@ -86,7 +92,8 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
     note_persons_changed(certificate.person_id for certificate in certificates)
     record_event(actor, "issue", "assessment_batch", batch.id, after={
         "certificates": len(certificates), "first": certificates[0].number if certificates else None,
-        "last": certificates[-1].number if certificates else None})
+        "last": certificates[-1].number if certificates else None} | (
+        {"refused": {str(key): why for key, why in refused.items()}} if refused else {}))
     return certificates
 
 

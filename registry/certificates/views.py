@@ -1,7 +1,7 @@
 """Certificate pages: the list and its export, issuing a batch's certificates, one certificate with its history,
 revocation, correction."""
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
@@ -10,9 +10,10 @@ from registry.core.access import roles_required
 from registry.core.roles import Role
 from registry.assessment.models import BatchStatus
 from registry.assessment.scopes import get_batch_or_404, may_read as may_read_batch
-from registry.certificates import operations
+from registry.certificates import issue_jobs, operations
+from registry.certificates.awards import refused_results
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
-from registry.certificates.models import Certificate, CertificateStatus
+from registry.certificates.models import Certificate, CertificateStatus, IssueJobStatus
 from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
 from registry.core import arguments, settings
 from registry.core.audit import AuditEvent
@@ -126,21 +127,41 @@ def correct(certificate_id: int):
 @bp.route("/assessment/batches/<int:batch_id>/issue", methods=["GET", "POST"])
 @writers
 def issue(batch_id: int):
-    """Issue the certificates of an approved batch (the page lives at the batch's address)."""
+    """Issue the certificates of an approved batch (the page lives at the batch's address): the button starts
+    a background job, and this page then shows its progress, however often it is closed and opened."""
     batch = get_batch_or_404(current_user, batch_id, for_write=True)
-    form, issued = FlaskForm(), []
+    form = FlaskForm()
     if form.validate_on_submit():
-        # Concurrent issuers queue on the serial counter; on SQLite the loser retries instead of failing.
-        if submit(form, lambda: issued.append(commit_with_retry(lambda: operations.issue_batch(current_user, batch)))):
-            flash(_issued_message(issued[0]), "success")
+        if submit(form, lambda: commit_with_retry(lambda: issue_jobs.start_issue(current_user, batch))):
+            flash("发证任务已开始，可以关闭本页，稍后再打开查看进度。", "success")
+            return redirect(url_for("certificates.issue", batch_id=batch_id))
         return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
+    job = issue_jobs.job_of(batch.id)
+    if job is not None:
+        return render_template("certificates/issue.html", batch=batch, form=form, job=job,
+                               progress=issue_jobs.progress(job), level_label=LEVEL_LABELS[batch.level],
+                               stalled=job.status is IssueJobStatus.RUNNING
+                               and not issue_jobs.issue_certificates.is_claimed(job.id))
     if batch.status is not BatchStatus.APPROVED:
         flash(f"批次为“{batch.status.label}”，只有已审核的批次可以发证。", "error")
         return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    results = operations.issuable_results(batch)
-    return render_template("certificates/issue.html", batch=batch, form=form, count=len(results), results=results,
-                           missing=operations.without_photo(results), level_label=LEVEL_LABELS[batch.level],
+    refused = refused_results(batch)
+    results = operations.issuable_results(batch, refused)
+    return render_template("certificates/issue.html", batch=batch, form=form, job=None, count=len(results),
+                           results=results, missing=operations.without_photo(results),
+                           refused=issue_jobs.refusal_message(len(refused)), level_label=LEVEL_LABELS[batch.level],
                            photo_required=not settings.flag(settings.ISSUE_WITHOUT_PHOTO))
+
+
+@bp.get("/assessment/batches/<int:batch_id>/issue/progress")
+@readers
+def issue_progress(batch_id: int):
+    batch = get_batch_or_404(current_user, batch_id)
+    job = issue_jobs.job_of(batch.id)
+    if job is None:  # issued before jobs existed (or through the API), or not yet issued
+        return jsonify({"status": batch.status.value, "running": False, "total": issue_jobs.passed_count(batch.id),
+                        "processed": issue_jobs.issued_count(batch.id), "message": ""})
+    return jsonify(issue_jobs.progress(job))
 
 
 def _refuse_invalid(certificate: Certificate):
@@ -172,10 +193,3 @@ def _rows(statement: sa.Select) -> list[list]:
             person.county.name, certificate.batch_id,
         ])
     return rows
-
-
-def _issued_message(certificates: list[Certificate]) -> str:
-    if not certificates:
-        return "批次已标记为已发证；没有需要发证的合格人员。"
-    return (f"已发证 {len(certificates)} 本，证书编号 {certificates[0].number}"
-            f"{' 至 ' + certificates[-1].number if len(certificates) > 1 else ''}。")

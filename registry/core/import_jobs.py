@@ -71,6 +71,18 @@ def _progress_path(job_id: int) -> Path:
     return job_folder(job_id) / "progress.json"
 
 
+def _columns_path(job_id: int) -> Path:
+    return job_folder(job_id) / "columns.json"
+
+
+def read_columns(job_id: int) -> dict[str, list[str]] | None:
+    """The columns the dry run read and those it ignored (None before the file was opened)."""
+    try:
+        return json.loads(_columns_path(job_id).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
 def write_progress(job_id: int, processed: int, total: int | None) -> None:
     private_files.write_private(_progress_path(job_id), json.dumps({"processed": processed, "total": total}))
 
@@ -204,6 +216,8 @@ def _run_job(job_id: int, commit: bool) -> dict[str, int]:
                        max_bytes=current_app.config["IMPORT_MAX_BYTES"],
                        max_rows=current_app.config["IMPORT_MAX_ROWS"])
     write_progress(job_id, 0, sheet.total_rows)
+    private_files.write_private(_columns_path(job_id), json.dumps(
+        {"used": sheet.used_headers(), "ignored": sheet.ignored_headers()}, ensure_ascii=False))
     postgres = db.session.get_bind().dialect.name == "postgresql"
     return run_import(importer, sheet, OutcomeLog(_running_outcomes_path(job_id)), commit=commit,
                       skip_errors=job.skip_errors,

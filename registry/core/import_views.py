@@ -23,7 +23,7 @@ def job_detail(job_id: int):
     return render_template(
         "core/import_job.html", job=job, importer=import_jobs.importer_for(job), outcomes=outcomes,
         matching=matching, page=page, pages=max((matching + PAGE_SIZE - 1) // PAGE_SIZE, 1), only=only,
-        progress=import_jobs.read_progress(job.id), Outcome=Outcome,
+        progress=import_jobs.read_progress(job.id), Outcome=Outcome, columns=import_jobs.read_columns(job.id),
     )
 
 

@@ -75,6 +75,21 @@ class Sheet:
         self._slots = [(column.key, positions.get(column.key)) for column in columns]
         self._max_rows = max_rows
 
+    def used_headers(self) -> list[str]:
+        """The expected columns the file has, as the template names them."""
+        return [column.header for column in self.columns if column.key in self.present_keys]
+
+    def ignored_headers(self) -> list[str]:
+        """Header cells that name no expected column: their values are read by nobody, which the dry run says."""
+        known = {_normalize_header(name) for column in self.columns for name in (column.header, *column.aliases)}
+        rows = self._read(self._header_number)
+        try:
+            _number, cells = next(rows, (None, []))
+        finally:
+            rows.close()
+        return [str(cell).strip() for cell in cells
+                if not _is_blank([cell]) and _normalize_header(cell) not in known]
+
     def rows(self) -> Generator[tuple[int, dict[str, object]], None, None]:
         """Yield (row number as Excel shows it, {key: value}) for each non-blank row below the header.
 

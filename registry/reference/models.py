@@ -27,6 +27,19 @@ class SkillLevel(enum.IntEnum):
 LEVEL_LABELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 
 
+def _level_spellings() -> dict[str, int]:
+    """'3', '3级', '三级', '高级工', '高级' and '三级/高级工' all mean level 3."""
+    spellings = {}
+    for level, label in LEVEL_LABELS.items():
+        grade, title = label.split("/")
+        for spelling in (str(level), f"{level}级", label, grade, title, title.removesuffix("工")):
+            spellings[spelling] = level
+    return spellings
+
+
+LEVEL_SPELLINGS = _level_spellings()
+
+
 class DivisionKind(enum.StrEnum):
     CITY = "city"
     DISTRICT = "district"

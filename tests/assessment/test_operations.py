@@ -97,7 +97,10 @@ def test_results_pass_on_every_required_score(app, agency, make_person):
 def test_review_score_counts_only_for_levels_two_and_one(make_agency, make_person):
     agency = make_agency(scopes=[("6-18-02-04", None, 5, 1, "2024-01-01", None)])
     technician = plan(agency, level=2)
-    assert not record_result(None, technician, make_person(), theory=90, practical=90).is_passed
+    # A blank review score is a missing score, refused, never a silent 不合格.
+    with pytest.raises(InvalidInput, match="综合评审成绩：二级、一级必须填写综合评审成绩"):
+        record_result(None, technician, make_person(), theory=90, practical=90)
+    assert not record_result(None, technician, make_person(), theory=90, practical=90, review=50).is_passed
     assert record_result(None, technician, make_person(), theory=90, practical=90, review=70).is_passed
     with pytest.raises(InvalidInput, match="仅二级/技师和一级/高级技师有综合评审"):
         record_result(None, plan(agency, level=4), make_person(), theory=90, practical=90, review=70)

@@ -13,6 +13,7 @@ from registry.assessment.models import AssessmentResult, BatchStatus
 from registry.assessment.operations import approve_batch, record_result
 from registry.core.audit import AuditEvent
 from registry.core.db import db
+from registry.core.errors import InvalidInput
 from registry.core.import_jobs import ImportJob, JobStatus
 from registry.people.identity import DocumentType
 from registry.people.models import Person
@@ -228,12 +229,17 @@ def test_levels_two_and_one_need_the_review_column_and_score(client, upload, mak
     technician = make_batch(agency=agency, level=2)
     job = upload(csv_bytes([row[:6] for row in result_rows(1)], header=HEADER[:6]), batch_id=technician.id)
     assert job.status is JobStatus.FAILED and "缺少列：综合评审成绩" in job.message
-    rows = result_rows(2)
-    rows[0][6] = "75"
+    rows = result_rows(3)
+    rows[0][6], rows[2][6] = "75", "50"
+    job = upload(csv_bytes(rows), batch_id=technician.id)
+    # A blank review score is a missing score, never a silent 不合格.
+    assert job.counts == {"new": 2, "error": 1}
+    assert error_rows(client, job) == [("3", "综合评审成绩", "二级、一级必须填写综合评审成绩")]
+    rows[1][6] = "80"
     commit(client, upload(csv_bytes(rows), batch_id=technician.id))
     results = results_by_name()
     assert results["考生1"].is_passed and results["考生1"].review_score == Decimal("75")
-    assert not results["考生2"].is_passed
+    assert results["考生2"].is_passed and not results["考生3"].is_passed
 
 
 def test_the_pass_mark_comes_from_the_configuration(app, client, upload):
@@ -270,3 +276,81 @@ def test_upload_page_links_back_and_template_round_trips(client, upload, batch):
     blank = client.get("/assessment/templates/results.csv").data
     assert upload(blank).message == "文件中没有数据行"
     assert client.get("/assessment/templates/results.pdf").status_code == 404
+
+
+# --- cross-checks with the batch ----------------------------------------------------------------------------
+
+CHECKED_HEADER = HEADER + ["等级", "职业", "认定县区", "籍贯"]
+
+
+@pytest.mark.parametrize(("extra", "column", "message"), [
+    (["三级", "焊工", "杞县", ""], "等级", "文件中为“三级”，与本批次的等级“四级/中级工”不一致"),
+    (["4", "电工", "杞县", ""], "职业", "文件中为“电工”，与本批次的职业“焊工（6-18-02-04）”不一致"),
+    (["四级/中级工", "6-18-02-04", "兰考县", ""], "认定县区", "文件中为“兰考县”，与本批次的认定县区“杞县”不一致"),
+])
+def test_a_level_occupation_or_place_column_must_agree_with_the_batch(client, upload, extra, column, message):
+    rows = [row + ["四级", "焊工", "杞县", "开封"] for row in result_rows(3)]
+    rows[1][8:] = extra
+    job = upload(csv_bytes(rows, header=CHECKED_HEADER))
+    assert job.counts == {"new": 2, "error": 1}
+    assert error_rows(client, job) == [("3", column, message)]
+
+
+def test_a_mixed_level_file_is_refused_row_by_row_and_writes_nothing(client, upload):
+    rows = [row + [f"{index % 5 + 1}级", "", "", ""] for index, row in enumerate(result_rows(10))]
+    job = commit(client, upload(csv_bytes(rows, header=CHECKED_HEADER)))
+    assert job.status is JobStatus.CHECKED and job.counts == {"new": 2, "error": 8}
+    assert count(AssessmentResult) == 0 and count(Person) == 0
+
+
+def test_the_dry_run_names_the_columns_read_and_those_ignored(client, upload):
+    rows = [row + ["四级", "焊工", "杞县", "开封"] for row in result_rows(1)]
+    job = upload(csv_bytes(rows, header=CHECKED_HEADER))
+    html = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert ("读取的列：证件类型、证件号码、姓名、所在县区、理论知识成绩、操作技能成绩、综合评审成绩、备注、等级、职业、认定县区"
+            in html)
+    assert "未使用的列</strong>（其内容不会导入，也不会被核对）：籍贯" in html
+
+
+# --- no double award ----------------------------------------------------------------------------------------
+
+REPEAT_HEADER = HEADER + ["重复认定原因"]
+
+
+def test_passing_the_same_persons_into_a_second_batch_needs_an_audited_reason(client, upload, batch, make_batch,
+                                                                             agency):
+    assert commit(client, upload(csv_bytes(result_rows(3)))).status is JobStatus.COMMITTED
+    second = make_batch(agency=agency, level=4)
+    job = upload(csv_bytes(result_rows(3)), batch_id=second.id)
+    assert job.counts == {"error": 3}, "the dry run flags every repeat"
+    assert error_rows(client, job)[0] == (
+        "2", "重复认定原因", f"已在第 {batch.id} 批同职业同等级认定合格（待发证），不能再次录入合格成绩（不得重复发证）；"
+        "补考、换证请另行办理，确需重复认定请在“重复认定原因”列填写原因")
+    rows = [row + [""] for row in result_rows(3)]
+    rows[0][8] = "原批次考场违纪，经市人社局批准重新认定"
+    rows[1][4] = "40"  # 不合格: no award, no reason needed
+    rows[2][8] = ""
+    job = upload(csv_bytes(rows, header=REPEAT_HEADER), batch_id=second.id)
+    assert job.counts == {"existing": 2, "error": 1}
+    assert [row[0] for row in error_rows(client, job)] == ["4"]
+    html = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "重复认定：原批次考场违纪，经市人社局批准重新认定" in html
+    assert commit(client, job, skip_errors=True).status is JobStatus.COMMITTED
+    repeated = db.session.scalars(sa.select(AssessmentResult).where(AssessmentResult.batch_id == second.id,
+                                                                    AssessmentResult.is_passed)).all()
+    assert [result.repeat_reason for result in repeated] == ["原批次考场违纪，经市人社局批准重新认定"]
+    [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "allow_repeat_award")).all()
+    assert event.after["reason"] == "原批次考场违纪，经市人社局批准重新认定" and f"第 {batch.id} 批" in event.after["prior"]
+    # Another level is another award.
+    other_level = make_batch(agency=agency, level=3)
+    assert upload(csv_bytes(result_rows(3)), batch_id=other_level.id).counts == {"existing": 3}
+
+
+def test_a_single_result_for_a_holder_is_refused_without_a_reason(batch, make_batch, make_person, agency):
+    person = make_person()
+    record_result(None, batch, person, theory=80, practical=80)
+    second = make_batch(agency=agency, level=4)
+    with pytest.raises(InvalidInput, match="重复认定原因：已在第 .* 批同职业同等级认定合格"):
+        record_result(None, second, person, theory=80, practical=80)
+    assert not record_result(None, second, person, theory=40, practical=80).is_passed  # 补考 of a fail is fine
+    db.session.rollback()

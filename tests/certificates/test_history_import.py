@@ -250,3 +250,31 @@ def test_only_the_administrators_menu_offers_the_history_import(client, login, m
     user = make_user(role, organization_id=organization().id if organization else None)
     html = login(user).get("/dashboard").get_data(as_text=True)
     assert ('href="/certificates/history"' in html) is (role is Role.ADMIN)
+
+
+# --- impossible levels and numbers that contradict their row --------------------------------------------------
+
+def test_a_level_the_occupation_does_not_have_is_refused(client, upload, agency):
+    from registry.reference.operations import update_occupation
+
+    cook = db.session.scalar(sa.select(Occupation).where(Occupation.code == "4-03-02-01"))
+    update_occupation(None, cook, cook.code, cook.name, cook.edition, levels=[5, 4, 3])
+    db.session.commit()
+    rows = [qualification(1, holder=1), qualification(2, holder=2),
+            ["职业技能等级证书", f"{agency.number_prefix}211000007", "", resident_id(3), "持证3", "杞县", "4-03-02-01", "",
+             "", "2021-07-01", agency.name]]
+    rows[1][6], rows[1][8] = "4-03-02-01", "二级/技师"
+    job = upload(csv_bytes(rows))
+    assert job.counts == {"new": 1, "error": 2}
+    assert [(row, column, message) for row, column, message in error_rows(client, job)] == [
+        ("3", "等级", "中式烹调师 没有二级/技师（该职业可认定：五级/初级工、四级/中级工、三级/高级工）"),
+        ("4", "证书编号", "第16位等级码 1（一级/高级技师）：中式烹调师 没有该等级（该职业可认定：五级/初级工、四级/中级工、三级/高级工）"),
+    ]
+
+
+def test_a_skills_level_number_of_another_year_than_its_issue_date_is_refused(client, upload, agency):
+    rows = [["职业技能等级证书", f"{agency.number_prefix}193000007", "", resident_id(1), "持证1", "杞县", "6-18-02-04", "",
+             "", "2021-07-01", agency.name]]
+    job = upload(csv_bytes(rows))
+    assert error_rows(client, job) == [
+        ("2", "证书编号", "第14–15位是发证年份，实为“19”，与发证日期 2021-07-01 不符（应为“21”）")]
