@@ -239,3 +239,8 @@ def baselines() -> dict[str, str]:
     """The plan's 2020 figures as printed (the city's), shown beside the registry's counts, never added to them."""
     rows = db.session.execute(sa.select(Indicator.key, Indicator.baseline_2020, Indicator.unit))
     return {key: f"{value}{unit}" for key, value, unit in rows if value}
+
+
+def holders_on(codes: list[str] | None, day: date) -> int:
+    """Holders as of the end of a day (the split key "share of 2020 holders")."""
+    return _sums(codes, None, day)["holders"]
