@@ -79,6 +79,8 @@ ROUTES: dict[str, Entry] = {
     "stats.export_counties": Entry("/stats/counties.xlsx", STATS_READERS),
     # The county user's own county; another county is 403 (tests/stats/test_views.py).
     "stats.county_report": Entry("/stats/counties/410221/report.pdf", STATS_READERS),
+    "stats.city_report": Entry("/stats/report.pdf", ADMIN),
+    "stats.county_targets": Entry("/stats/targets", ADMIN),
     "api.openapi_json": Entry("/api/v1/openapi.json", PUBLIC),
     "api.docs_page": Entry("/api/docs", PUBLIC),
     "api.signing_key": Entry("/api/v1/signing-key", PUBLIC),

@@ -153,3 +153,20 @@ class Target(db.Model):
         sa.UniqueConstraint("indicator_key", "county_code", "year"),
         sa.CheckConstraint("comparator IN ('=', '>', '>=')", name="comparator"),
     )
+
+
+class CountyEmployment(db.Model):
+    """从业人员数（按年） — a county's (or the city's) employed persons in a year, with where the figure comes
+    from: the denominator of 持证率 and 技能人才占比. No public per-county series exists, so the admin enters it."""
+
+    __tablename__ = "county_employment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.ForeignKey("counties.code"))
+    year: Mapped[int]
+    employed_persons: Mapped[int]
+    source: Mapped[str] = mapped_column(sa.String(200))
+
+    county: Mapped[County] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("county_code", "year"),)

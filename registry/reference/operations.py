@@ -9,7 +9,7 @@ from registry.core.audit import changes, record_event
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.reference.checks import current_county
-from registry.reference.models import CITY_CODE, County, Indicator, Occupation, SkillLevel, Target
+from registry.reference.models import CITY_CODE, County, CountyEmployment, Indicator, Occupation, SkillLevel, Target
 
 OCCUPATION_CODE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
 OCCUPATION_CODE_MESSAGE = "格式应为 d-dd-dd-dd，例如 4-03-02-01"
@@ -264,3 +264,33 @@ def set_county_denominator(actor, county: County, employed_persons: int | None) 
     old, new = changes(before, {"employed_persons": employed_persons})
     if new:
         record_event(actor, "update", "county", county.code, before=old, after=new)
+
+
+def set_employment(actor, county_code: str, year, employed_persons, source: str) -> CountyEmployment:
+    """从业人员数 of a county (or the city) in a year, with its source: the denominator of the plan's rates."""
+    county = db.session.get(County, (county_code or "").strip())
+    if county is None or not county.is_current:
+        raise InvalidInput("county_code", f"县区：未知或已撤销的县区代码 {county_code or '（空）'}")
+    year = _checked_year(year)
+    is_integer = isinstance(employed_persons, int) and not isinstance(employed_persons, bool)
+    if not is_integer or not 0 < employed_persons <= EMPLOYED_LIMIT:
+        raise InvalidInput("employed_persons", f"从业人员数：{county.name} {year} 年应为 1 至 {EMPLOYED_LIMIT} 的整数")
+    source = (source or "").strip()
+    if not source or len(source) > 200:
+        raise InvalidInput("source", f"来源：{county.name} {year} 年的从业人员数须注明来源（最多 200 个字符）")
+    row = db.session.scalar(sa.select(CountyEmployment).where(CountyEmployment.county_code == county.code,
+                                                              CountyEmployment.year == year))
+    before = None if row is None else {"employed_persons": row.employed_persons, "source": row.source}
+    if row is None:
+        row = CountyEmployment(county_code=county.code, year=year, employed_persons=employed_persons, source=source)
+        db.session.add(row)
+        db.session.flush()
+    row.employed_persons, row.source = employed_persons, source
+    after = {"county_code": county.code, "year": year, "employed_persons": employed_persons, "source": source}
+    if before is None:
+        record_event(actor, "create", "county_employment", row.id, after=after)
+    else:
+        old, new = changes(before, {"employed_persons": employed_persons, "source": source})
+        if new:
+            record_event(actor, "update", "county_employment", row.id, before=old, after=new)
+    return row

@@ -44,6 +44,8 @@ class MonthlyReport:
     series: list[tuple[str, int, int, int]]      # (month "2025-03", holders, skilled, highly skilled)
     target: int | None = None                    # the holders target, drawn as a dashed line
     notes: list[str] = field(default_factory=list)
+    # (heading, headers, rows): the plan's indicators with their projection, printed after the main table
+    more_tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
     footer: str = "开封市职业技能证书登记系统"
 
 
@@ -72,6 +74,11 @@ def render_report(report: MonthlyReport) -> bytes:
         Paragraph("各项指标", styles["heading"]),
         _table(report.table_headers, report.table_rows, styles),
         Spacer(1, 6 * mm),
+    ]
+    for heading, headers, rows in report.more_tables:
+        story += [Paragraph(_escape(heading), styles["heading"]), _table(headers, rows, styles, first_share=.28),
+                  Spacer(1, 6 * mm)]
+    story += [
         KeepTogether([Paragraph("每月累计趋势", styles["heading"]),
                       trend_chart(report.series, report.target, font)]),
     ]
@@ -156,8 +163,8 @@ def _headline(figures: list[tuple[str, str]], styles: dict) -> Table:
     return table
 
 
-def _table(headers: list[str], rows: list[list[str]], styles: dict) -> Table:
-    first = CONTENT_WIDTH * .4
+def _table(headers: list[str], rows: list[list[str]], styles: dict, first_share: float = .4) -> Table:
+    first = CONTENT_WIDTH * first_share
     rest = (CONTENT_WIDTH - first) / max(len(headers) - 1, 1)
     body = [[Paragraph(_escape(str(cell)), styles["number" if row_index and index else "cell"])
              for index, cell in enumerate(row)] for row_index, row in enumerate([headers, *rows])]
