@@ -9,16 +9,18 @@ from registry.core.db import db
 
 @pytest.fixture
 def certify(make_batch, make_person):
-    """certify(agency, person=None, level=4, assessed_on=…, issued_on=…, passed=True, county_code=…) → batch:
-    one candidate assessed, approved and (when passed) issued, the way agencies do it."""
+    """certify(agency, person=None, level=4, assessed_on=…, issued_on=…, passed=True, repeat_reason=None,
+    county_code=…) → batch: one candidate assessed, approved and (when passed) issued, the way agencies do it.
+    A second award of the same certificate needs its audited repeat reason, as at the results import."""
     from registry.assessment.operations import approve_batch, record_result
     from registry.certificates.operations import issue_batch
 
     def factory(agency, person=None, level: int = 4, assessed_on: date = date(2025, 5, 10),
-                issued_on: date | None = None, passed: bool = True, **values):
+                issued_on: date | None = None, passed: bool = True, repeat_reason: str | None = None, **values):
         batch = make_batch(agency=agency, level=level, assessed_on=assessed_on, **values)
         score = 90 if passed else 30
-        record_result(None, batch, person or make_person(), theory=score, practical=score)
+        record_result(None, batch, person or make_person(), theory=score, practical=score,
+                      repeat_reason=repeat_reason)
         approve_batch(None, batch)
         if passed:
             issue_batch(None, batch, issued_on or assessed_on)

@@ -12,6 +12,8 @@ from tests.helpers import resident_id
 from tests.oversight.conftest import instances
 
 TODAY = date.today()
+# A second award needs an audited reason since [Assessment integrity]; the signal still shows it to officials.
+REPEAT = "另一机构重新认定（测试）"
 
 
 def refreshed(signal: str) -> list[SignalInstance]:
@@ -31,7 +33,8 @@ def test_duplicate_award_across_agencies(certify, welding_agency, make_person):
     first, second = welding_agency(), welding_agency()
     twice, corrected, two_levels = make_person(), make_person(), make_person()
     certify(first, twice, level=4, assessed_on=date(2024, 3, 1))
-    certify(second, twice, level=4, assessed_on=date(2025, 3, 1))
+    certify(second, twice, level=4, assessed_on=date(2025, 3, 1),
+            repeat_reason=REPEAT)
     # Not a duplicate: a corrected certificate is superseded by its replacement, and another level is another.
     batch = certify(first, corrected, level=4)
     from registry.certificates.operations import correct_certificate
@@ -229,7 +232,7 @@ def test_a_recount_keeps_handling_and_marks_what_is_gone(certify, welding_agency
     first, second = welding_agency(), welding_agency()
     person = make_person()
     certify(first, person, assessed_on=date(2024, 3, 1))
-    batch = certify(second, person, assessed_on=date(2025, 3, 1))
+    batch = certify(second, person, assessed_on=date(2025, 3, 1), repeat_reason=REPEAT)
     [instance] = refreshed("duplicate_award")
     instance.status = SignalStatus.EXPLAINED
     db.session.commit()
@@ -249,7 +252,7 @@ def test_no_signal_fires_on_an_empty_registry(app, key):
 def test_the_command_recounts_and_says_what_it_found(runner, certify, welding_agency, make_person):
     person = make_person()
     certify(welding_agency(), person, assessed_on=date(2024, 3, 1))
-    certify(welding_agency(), person, assessed_on=date(2025, 3, 1))
+    certify(welding_agency(), person, assessed_on=date(2025, 3, 1), repeat_reason=REPEAT)
 
     result = runner.invoke(args=["oversight", "signals"])
 
