@@ -165,6 +165,7 @@ def test_batch_results_issue_revoke_and_correct(sign_in, agency_user, tmp_path):
     # Each certificate's PDF is rendered to fix its hash: ~3 s here, more on a busy machine.
     expect(page.get_by_text(f"已发证 {PASSED} 本，证书编号 {prefix}000001 至 {prefix}{PASSED:06d}。")).to_be_visible(
         timeout=30_000)
+    page.get_by_role("link", name="返回批次").click()  # issuing is a job: its page stays until the clerk leaves
     expect(page.get_by_role("heading", name=re.compile(" 已发证$"))).to_be_visible()
     expect(tally(page)).to_have_text(f"{CANDIDATES} / {PASSED} / {PASSED}")
 

@@ -64,4 +64,4 @@ def test_cells_keep_whole_words_and_the_page_its_width(sign_in, make_user, recor
     page.goto("/training/classes")
     assert page.locator("main").evaluate("e => e.getBoundingClientRect().width") > 1300
     tops = page.locator("nav.menu a").evaluate_all("links => links.map(a => Math.round(a.getBoundingClientRect().top))")
-    assert len(tops) == 16 and len(set(tops)) == 1, tops
+    assert len(tops) >= 16 and len(set(tops)) == 1, tops  # every admin menu entry on one line
