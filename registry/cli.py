@@ -17,6 +17,7 @@ from registry.core.errors import InvalidInput
 from registry.demo import MAX_PERSONS, MAX_SEED
 from registry.housekeeping import purge_expired_files
 from registry.oversight.cli import oversight_command
+from registry.oversight.refresh import refresh_signals
 from registry.stats.cli import stats_command
 from registry.transfer import transfer_command
 
@@ -90,10 +91,13 @@ def demo_command(persons: int, seed: int, unless_present: bool) -> None:
             db.session.rollback()
             raise click.ClickException(error.message) from None
         bar.update(persons - bar.pos)
+    # The nightly recount would leave the signals page empty on a new demo until 02:40; count them now.
+    signals = refresh_signals()
     db.session.commit()
     click.echo(f"演示数据（种子 {seed}，共 {persons} 人）本次新增：人员 {added['persons']}，培训班 {added['classes']}，"
                f"参训 {added['enrolments']} 人次，认定批次 {added['batches']}，证书 有效 {added['certificates_valid']}"
-               f" / 已撤销 {added['certificates_revoked']} / 已被替代（更正） {added['certificates_superseded']}。")
+               f" / 已撤销 {added['certificates_revoked']} / 已被替代（更正） {added['certificates_superseded']}；"
+               f"监管信号 {sum(tally.found for tally in signals.values())} 条。")
 
 
 @click.command("create-user")

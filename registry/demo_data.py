@@ -10,7 +10,7 @@ import math
 import random
 from collections import Counter, deque
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, islice
 
 import sqlalchemy as sa
@@ -279,12 +279,13 @@ class DemoGenerator:
         """The batch's results as the results upload writes them: checked scores, one Core executemany."""
         check_accepts_results(None, batch)
         pass_rate = self.rng.uniform(0.65, 0.92)
+        entered_at = results_entered_at(batch.id, batch.assessed_on, self.until)
         rows = []
         for person_id in person_ids:
             scores = score_values(batch.level, *self._scores(batch.level, self.rng.random() < pass_rate))
             rows.append({"batch_id": batch.id, "person_id": person_id, "theory_score": scores[0],
                          "practical_score": scores[1], "review_score": scores[2],
-                         "is_passed": is_passing(batch.level, *scores), "remarks": ""})
+                         "is_passed": is_passing(batch.level, *scores), "remarks": "", "created_at": entered_at})
         db.session.execute(sa.insert(AssessmentResult.__table__), rows)
         batch.status = BatchStatus.RESULTS_ENTERED
         record_event(None, "generate_results", "assessment_batch", batch.id, after={
@@ -342,3 +343,11 @@ def generate_demo_data(persons: int, seed: int = 1, progress: Callable[[int], No
     if not 1 <= persons <= MAX_PERSONS or not 0 <= seed <= MAX_SEED:
         raise InvalidInput("persons", f"人数应为1–{MAX_PERSONS}，种子应为0–{MAX_SEED}")
     return DemoGenerator(persons, seed, progress, commit, chunk_persons).run()
+
+
+def results_entered_at(batch_id: int, assessed_on: date, until: date) -> datetime:
+    """When a demo batch's results were typed in: one to five days after the assessment, as a diligent agency
+    would, never after the demo's last day. Derived from the batch id rather than the random stream, so that
+    adding it left every other generated value as it was; stamping them 'now' made the late-results signal flag
+    every demo batch."""
+    return datetime.combine(min(assessed_on + timedelta(days=1 + batch_id % 5), until), time(9), tzinfo=UTC)

@@ -178,6 +178,20 @@ def test_command_prints_the_summary_and_adds_nothing_the_second_time(runner):
     assert refused.exit_code == 2 and count(Person) == 30
 
 
+def test_the_command_counts_the_oversight_signals_and_results_are_entered_soon_after_assessment(runner):
+    from registry.oversight.models import SignalInstance
+
+    first = runner.invoke(args=["demo", "--persons", "250", "--seed", "10"])
+    assert first.exit_code == 0 and "监管信号" in first.output, first.output
+    found = int(re.search(r"监管信号 (\d+) 条", first.output).group(1))
+    assert count(SignalInstance) == found
+    assert count(SignalInstance, SignalInstance.signal == "late_results") == 0
+    entries = db.session.execute(sa.select(AssessmentBatch.assessed_on, AssessmentResult.created_at)
+                                 .join(AssessmentResult.batch)).all()
+    assert entries and all(1 <= (entered.date() - assessed).days <= 5 or entered.date() == date.today()
+                           for assessed, entered in entries)
+
+
 def test_help_says_the_numbers_are_fake(runner):
     assert "FAKE" in runner.invoke(args=["demo", "--help"]).output
 
