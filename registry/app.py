@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.reference.views import bp as reference_bp
     from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats import target_views  # noqa: F401  (adds the county targets form to stats)
+    from registry.stats import figures_views  # noqa: F401  (adds the public figures page to stats)
     from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp

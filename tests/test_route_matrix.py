@@ -165,6 +165,7 @@ ROUTES: dict[str, Entry] = {
     "oversight.add_assessor": Entry("/oversight/agencies/{agency_id}/assessors", ASSESSMENT_WRITERS, "POST"),
     "oversight.batch_assessors": Entry("/oversight/batches/{batch_id}/assessors", ASSESSMENT_READERS),
     "oversight.directory": Entry("/directory", PUBLIC),
+    "stats.public": Entry("/figures", PUBLIC),
     # A job's report names persons: only its uploader (here the institution user) and the administrator.
     "imports.job_detail": Entry("/imports/{job_id}", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
                                 out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
