@@ -3,7 +3,7 @@ hand-made city built through the services, each reading for the city and for sin
 past dates, compared with counts worked out here in plain Python over the raw rows."""
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -221,3 +221,52 @@ def test_an_indicator_without_data_says_why(city):
     assert read["holder_rate_of_employed"].value is None
     assert "未录入龙亭区" in read["holder_rate_of_employed"].missing
     assert "无法统计" in read["skilled_returnees"].missing
+
+
+# --- a projection for every target ----------------------------------------------------------------------------
+
+def test_every_indicator_with_a_target_is_projected(city, client, login, make_user):
+    """Each measurable indicator of 杞县 gets a target (twice its value, in the indicator's unit); every one is
+    projected at the pace of its own last 90 days, worked out here from the recount."""
+    from registry.reference.operations import set_target
+    from registry.stats.county_targets import settable_indicators
+
+    as_of = date(2025, 4, 30)
+    now, before = recount("410221", as_of), recount("410221", date(2025, 1, 30))
+    targets = {}
+    for indicator in settable_indicators():
+        doubled = 2 * (now[indicator.key] or 1)
+        targets[indicator.key] = doubled
+        if indicator.unit == "%":
+            value = Decimal(doubled) / 100
+        elif indicator.unit.startswith("万"):
+            value = Decimal(doubled) / 10_000
+        else:
+            value = Decimal(doubled)
+        set_target(None, indicator.key, "410221", 2025, value)
+    db.session.commit()
+    assert len(targets) == len(indicators.DEFINITIONS) - len(indicators.NO_SOURCE)
+
+    read = indicators.readings(indicators.Scope("410221", "杞县"), as_of)
+    paced = 0
+    for key, target in targets.items():
+        reading, value, added = read[key], now[key], now[key] - (before[key] or 0)
+        assert reading.target == target and reading.projection.target == target, key
+        remaining = target - value
+        assert reading.projection.remaining == remaining, key
+        assert reading.projection.needed_weekly == -(-remaining * 7 // (date(2025, 12, 31) - as_of).days), key
+        expected = as_of + timedelta(days=-(-remaining * 90 // added)) if added > 0 else None
+        assert reading.projection.reached_on == expected, key
+        paced += added > 0
+    assert paced >= 5  # holders, skilled, training, subsidised, rural, apprentices… move in these 90 days
+
+    login(make_user(Role.COUNTY, county_code="410221"))
+    page = client.get(f"/stats?as_of={as_of.isoformat()}").get_data(as_text=True)
+    for key, reading in read.items():
+        if key in targets:
+            row = re.search(rf'<tr id="indicator-{key}">(.*?)</tr>', page, re.S).group(1)
+            cells = [re.sub(r"<[^>]+>|\s", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            projected = reading.projection.reached_on
+            label = projected.isoformat() if projected else "按当前进度无法达到"
+            assert cells[6].startswith(label), (key, cells)  # 预计达标, "（晚于期限）" after a late one
+            assert cells[5], (key, cells)  # 按期需每周
