@@ -77,10 +77,13 @@ def demo_command(persons: int, seed: int, unless_present: bool) -> None:
     number would be chance). Running it again adds only what is missing: the same seed and N add nothing.
     """
     from registry.demo_data import demo_data_present, generate_demo_data
+    from registry.demo_targets import seed_demo_targets
 
     client_address.set("cli")
     if unless_present and demo_data_present():
         click.echo("已有演示数据，未生成。")
+        _echo_demo_targets(seed_demo_targets())  # an older demo install gets the targets it lacks
+        db.session.commit()
         return
     with click.progressbar(length=persons, label="生成演示数据", file=sys.stderr) as bar:
         try:
@@ -91,6 +94,8 @@ def demo_command(persons: int, seed: int, unless_present: bool) -> None:
             db.session.rollback()
             raise click.ClickException(error.message) from None
         bar.update(persons - bar.pos)
+    db.session.commit()  # the kept totals are brought up to date on commit, and the targets are sized on them
+    targets = seed_demo_targets()
     # The nightly recount would leave the signals page empty on a new demo until 02:40; count them now.
     signals = refresh_signals()
     db.session.commit()
@@ -98,6 +103,12 @@ def demo_command(persons: int, seed: int, unless_present: bool) -> None:
                f"参训 {added['enrolments']} 人次，认定批次 {added['batches']}，证书 有效 {added['certificates_valid']}"
                f" / 已撤销 {added['certificates_revoked']} / 已被替代（更正） {added['certificates_superseded']}；"
                f"监管信号 {sum(tally.found for tally in signals.values())} 条。")
+    _echo_demo_targets(targets)
+
+
+def _echo_demo_targets(written: int) -> None:
+    if written:
+        click.echo(f"演示县区目标与从业人员数：新设 {written} 项（已有的不改动）。")
 
 
 @click.command("create-user")

@@ -64,6 +64,7 @@ ROUTES: dict[str, Entry] = {
     "reference.split_target": Entry("/admin/targets/split", ADMIN, "POST"),
     "reference.list_counties": Entry("/admin/counties", ADMIN),
     "reference.edit_county": Entry("/admin/counties/410221/edit", ADMIN),
+    "reference.employment": Entry("/admin/employment", ADMIN),
     "people.search": Entry("/people", EVERY_ROLE),
     # The world's trainee is in the county user's county and the institution's class; the agency has no result.
     "people.person_detail": Entry("/people/{person_id}", EVERY_ROLE - {Role.AGENCY},

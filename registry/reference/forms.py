@@ -70,3 +70,15 @@ class CountyForm(FlaskForm):
                     NumberRange(1, EMPLOYED_LIMIT, message=f"应为 1 至 {EMPLOYED_LIMIT} 之间的整数")],
         description="单位：人；计算持证率的分母，也是分解全市目标的默认权重。留空表示未设置",
     )
+
+
+class EmploymentForm(FlaskForm):
+    """从业人员数 of one county (or the city) in one year; ranges are checked by the operation, whose
+    messages name the county and year."""
+
+    county_code = SelectField("县区", choices=[], validate_choice=False, description="选择“开封市”录入全市合计")
+    year = IntegerField("年份", invalid_value_message=NOT_AN_INTEGER, validators=[InputRequired(REQUIRED), readable])
+    employed_persons = IntegerField("从业人员数", invalid_value_message=NOT_AN_INTEGER,
+                                    validators=[InputRequired(REQUIRED), readable], description="单位：人")
+    source = StringField("来源", validators=[DataRequired(REQUIRED), Length(max=200, message="最多 200 个字符")],
+                         description="例如：开封市统计年鉴2024 表4-2")

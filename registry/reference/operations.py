@@ -1,6 +1,7 @@
 """Reference-data operations: occupations, targets and county denominators. The caller commits."""
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ WHOLE_UNITS = {"家"}
 RATE_UNITS = {"%"}
 # Well above Kaifeng's ~3 million employed, well below the INTEGER column limit.
 EMPLOYED_LIMIT = 100_000_000
+EMPLOYMENT_FIRST_YEAR = 2020  # the plan's base year: its rates start from the 2020 employed population
 
 
 # ---- occupations -------------------------------------------------------------------------------------------
@@ -267,11 +269,14 @@ def set_county_denominator(actor, county: County, employed_persons: int | None) 
 
 
 def set_employment(actor, county_code: str, year, employed_persons, source: str) -> CountyEmployment:
-    """从业人员数 of a county (or the city) in a year, with its source: the denominator of the plan's rates."""
+    """从业人员数 of a county (or the city) in a year, with its source: the denominator of the plan's rates.
+    Years from the plan's 2020 base to the current one: a later year has no figure yet."""
     county = db.session.get(County, (county_code or "").strip())
     if county is None or not county.is_current:
         raise InvalidInput("county_code", f"县区：未知或已撤销的县区代码 {county_code or '（空）'}")
-    year = _checked_year(year)
+    last_year = date.today().year
+    if not isinstance(year, int) or isinstance(year, bool) or not EMPLOYMENT_FIRST_YEAR <= year <= last_year:
+        raise InvalidInput("year", f"年份：应在 {EMPLOYMENT_FIRST_YEAR} 至 {last_year} 年之间，实为“{year}”")
     is_integer = isinstance(employed_persons, int) and not isinstance(employed_persons, bool)
     if not is_integer or not 0 < employed_persons <= EMPLOYED_LIMIT:
         raise InvalidInput("employed_persons", f"从业人员数：{county.name} {year} 年应为 1 至 {EMPLOYED_LIMIT} 的整数")

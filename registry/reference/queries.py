@@ -6,7 +6,7 @@ from functools import cache
 import sqlalchemy as sa
 
 from registry.core.db import db
-from registry.reference.models import CITY_CODE, County, Indicator, Occupation, Program, Target
+from registry.reference.models import CITY_CODE, County, CountyEmployment, Indicator, Occupation, Program, Target
 from registry.reference.operations import RATE_UNITS
 from registry.reference.seeding import SEED_DIR, TARGET_YEAR, read_rows
 
@@ -102,3 +102,10 @@ def target_years() -> list[int]:
     """Years that have a target, plus the plan's target year, for the year selector."""
     years = set(db.session.scalars(sa.select(Target.year).distinct()))
     return sorted(years | {TARGET_YEAR})
+
+
+def employment_rows() -> list[tuple[CountyEmployment, str]]:
+    """Every employed-persons figure with its division's name, latest year first, then by county code."""
+    statement = (sa.select(CountyEmployment, County.name).join(County, County.code == CountyEmployment.county_code)
+                 .order_by(CountyEmployment.year.desc(), CountyEmployment.county_code))
+    return [(row, name) for row, name in db.session.execute(statement)]

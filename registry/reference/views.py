@@ -11,7 +11,7 @@ from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import paginate
 from registry.reference import operations, queries
-from registry.reference.forms import CountyForm, OccupationForm, SplitTargetForm, TargetForm, choices
+from registry.reference.forms import CountyForm, EmploymentForm, OccupationForm, SplitTargetForm, TargetForm, choices
 from registry.reference.models import CITY_CODE, LEVEL_LABELS, County, Occupation, Target
 from registry.reference.seeding import TARGET_YEAR
 
@@ -155,3 +155,20 @@ def edit_county(code: str):
         return redirect(url_for("reference.list_counties"))
     return render_template("form_page.html", form=form, title=f"编辑县区 {county.name}（{county.code}）",
                            cancel_url=url_for("reference.list_counties"))
+
+
+@bp.route("/admin/employment", methods=["GET", "POST"])
+@admin_required
+def employment():
+    """从业人员数（按年）: each county's employed persons per year with its source, the denominator of the
+    plan's 持证率 and 技能人才占比; entered here, listed below the form."""
+    form = EmploymentForm()
+    form.county_code.choices = choices(queries.county_choices(include_city=True))
+    if form.validate_on_submit() and submit(form, lambda: operations.set_employment(
+        current_user, form.county_code.data, form.year.data, form.employed_persons.data, form.source.data,
+    )):
+        flash(f"已保存{form.year.data}年的从业人员数。", "success")
+        return redirect(url_for("reference.employment"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("reference/employment.html", form=form, rows=queries.employment_rows(),
+                           first_year=operations.EMPLOYMENT_FIRST_YEAR), status

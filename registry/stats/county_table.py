@@ -96,6 +96,13 @@ COLUMNS = (
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 DEFAULT_SORT = "name"
+# The page shows these first, in one table that fits a 1366 px screen: the holders against their target and
+# where they are heading, then the other headline figures. The rest follow in a second table behind a toggle;
+# the exports and the PDF keep every column in COLUMNS' order.
+KEY_COLUMNS = tuple(BY_KEY[key] for key in (
+    "name", "holders", "holders_target", "holders_progress", "added", "reached_on", "needed_weekly", "skilled",
+    "high_skilled", "enrolments"))
+MORE_COLUMNS = (BY_KEY["name"], *(column for column in COLUMNS if column not in KEY_COLUMNS))
 
 
 def county_rows(as_of: date, county_codes: list[str] | None,

@@ -211,7 +211,7 @@ def employed_persons(scope: Scope, year: int) -> tuple[int | None, str]:
     latest = {code: persons for code, _year, persons in rows}  # later years overwrite earlier ones
     if scope.code in latest:
         return latest[scope.code], ""
-    reason = f"未录入{scope.name}{year}年或之前的从业人员数（市人社局在“县区目标”页录入，须注明来源）。"
+    reason = f"未录入{scope.name}{year}年或之前的从业人员数（管理员在“县区—从业人员数（按年）”页录入，须注明来源）。"
     if scope.code != CITY_CODE:
         return None, reason
     counties = [county.code for county in current_counties()]

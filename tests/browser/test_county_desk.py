@@ -59,3 +59,33 @@ def test_the_county_official_reads_their_county_in_the_first_screen(qixian, make
     page.get_by_role("button", name="查看").click()
     expect(page.get_by_role("heading", name=re.compile("^杞县"))).to_be_visible()
     assert holders_card(page) == card
+
+
+def overflow(page, selector: str) -> dict:
+    """How far an element's content runs past its box, and the page past the window, in pixels."""
+    return page.evaluate("""selector => {
+        const box = document.querySelector(selector);
+        return {box: box.scrollWidth - box.clientWidth,
+                page: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+    }""", selector)
+
+
+def test_the_county_table_fits_a_laptop_screen_with_the_rest_behind_a_toggle(qixian, make_user, sign_in, page):
+    page.set_viewport_size(LAPTOP)
+    sign_in(make_user(Role.ADMIN))
+    page.goto("/stats")
+    table = page.locator("#counties")
+    expect(table).to_be_visible()
+    headers = [re.sub(r"[\s▲▼]", "", text) for text in table.locator("thead th").all_inner_texts()]
+    assert headers[:4] == ["县区", "持证人员", "持证目标", "持证完成率（%）"] and "按此进度达标日期" in headers
+    assert overflow(page, "#counties-wrap") == {"box": 0, "page": 0}
+    qixian_row = re.sub(r"\s+", "", page.locator("#county-410221").inner_text())
+    assert "25.0%" in qixian_row and "五级" not in headers  # the level columns wait behind the toggle
+
+    more = page.locator("#counties-more")
+    expect(more).to_be_hidden()
+    page.get_by_text(re.compile("^更多列")).click()
+    expect(more).to_be_visible()
+    more_headers = [re.sub(r"[\s▲▼]", "", text) for text in more.locator("thead th").all_inner_texts()]
+    assert more_headers[0] == "县区" and "五级" in more_headers and "结业人次" in more_headers
+    assert overflow(page, "#counties-more-wrap") == {"box": 0, "page": 0}

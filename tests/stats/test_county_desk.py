@@ -1,12 +1,15 @@
 """The county desk: the cockpit opens on the scope it shows (a county official's own county, or the county an
 admin picks), with headline cards against the county's targets, the city beside, and every page, chart and
 export saying which scope it is."""
+import io
 import re
 from datetime import date
 from urllib.parse import unquote
 
 import pytest
+import sqlalchemy as sa
 
+from registry.core.audit import AuditEvent
 from registry.core.db import db
 from registry.core.roles import Role
 from registry.reference.operations import set_target
@@ -82,3 +85,34 @@ def test_every_view_states_the_scope_it_shows(client, login, make_user, history)
     assert "杞县" in unquote(export.headers["Content-Disposition"])
     page = client.get(f"/stats?as_of={SPRING}").get_data(as_text=True)
     assert "杞县每月累计持证人员" in page and "开封市每月累计" not in page
+
+
+def pdf_text(data: bytes) -> str:
+    """The report's text as pypdf extracts it, white space dropped (table cells and wrapped lines split it)."""
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def test_the_city_monthly_report_states_scope_data_date_and_definitions(client, login, make_user, history):
+    login(make_user(Role.ADMIN))
+    response = client.get(f"/stats/report.pdf?as_of={SPRING}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "开封市持证统计月报_20250430.pdf" in unquote(response.headers["Content-Disposition"])
+    text = pdf_text(response.get_data())
+    for expected in ("开封市人人持证月度报告", "统计截至2025-04-30", "范围：全市", "规划指标与进度预测（开封市）",
+                     "持证人员：截至统计日至少持有一本有效证书", "农村劳动力技能培训：2021年以来参加培训",
+                     "从业人员持证率：持证人员÷从业人员数", "职业技能等级认定备案机构：统计日前已备案",
+                     "技能人才返汴就业创业无数据"):
+        assert expected in text, expected
+    assert "持证人员6" in text  # the city's holders: 5 in 杞县 and 1 in 兰考县
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "stats_report")).one()
+    assert event.action == "export" and event.entity_id == "410200"
+
+    county = pdf_text(client.get(f"/stats/counties/410221/report.pdf?as_of={SPRING}").get_data())
+    assert "范围：杞县（410221）" in county and "统计截至2025-04-30" in county and "范围：全市" not in county
+
+
+def test_the_city_report_is_the_admins(client, login, make_user, history):
+    login(make_user(Role.COUNTY, county_code="410221"))
+    assert client.get(f"/stats/report.pdf?as_of={SPRING}").status_code == 403
