@@ -99,3 +99,17 @@ def test_the_upload_page_shows_the_signature(client, certificate):
                        content_type="multipart/form-data").get_data(as_text=True)
     box = re.search(r'<div class="outcome[^"]*" id="pdf-signature"[^>]*>(.*?)</div>', page, re.S).group(1)
     assert "PDF数字签名有效" in box and "签名时间" in box
+
+
+def test_development_generates_a_key_and_chain_once_into_the_instance_folder(app, certificate):
+    from pathlib import Path
+
+    reprint(None, certificate)
+    key_file, chain_file = Path(app.config["PDF_SIGNING_KEY_FILE"]), Path(app.config["PDF_SIGNING_CHAIN_FILE"])
+    assert key_file.parent == chain_file.parent == Path(app.config["INSTANCE_PATH"])
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    chain = pdf_keys.chain()
+    assert len(chain) == 2 and chain[0].issuer == chain[1].subject
+    before = chain_file.read_bytes()
+    reprint(None, certificate)
+    assert chain_file.read_bytes() == before
