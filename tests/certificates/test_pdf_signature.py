@@ -113,3 +113,12 @@ def test_development_generates_a_key_and_chain_once_into_the_instance_folder(app
     before = chain_file.read_bytes()
     reprint(None, certificate)
     assert chain_file.read_bytes() == before
+
+
+def test_anything_appended_after_the_signature_is_not_the_issued_file(certificate):
+    signed = reprint(None, certificate)
+    previous = re.findall(rb"startxref\s+(\d+)", signed)[-1]
+    appended = signed + b"\n% saved again by an editor\nstartxref\n" + previous + b"\n%%EOF\n"
+    verdict = verify_upload(appended)
+    assert not verdict.is_exact and verdict.certificate.id == certificate.id
+    assert not verdict.signature.is_valid and "签名不覆盖整个文件" in verdict.signature.wording
