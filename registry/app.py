@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
+    from registry.certificates import credential_views  # noqa: F401  (adds the credential routes to verify)
     from registry.certificates import import_views as history_import_views  # noqa: F401  (history import routes)
     from registry.certificates.views import bp as certificates_bp
     from registry.core.import_views import bp as imports_bp

@@ -110,6 +110,9 @@ ROUTES: dict[str, Entry] = {
     "verify.search": Entry("/verify", PUBLIC),
     "verify.certificate": Entry("/verify/{certificate_number}", PUBLIC),
     "verify.upload": Entry("/verify/upload", PUBLIC),
+    "verify.holder_credential": Entry("/verify/{certificate_number}/credential.jwt?{qr_query}", PUBLIC),
+    "verify.status_list": Entry("/credentials/status/0", PUBLIC),
+    "verify.issuer": Entry("/credentials/issuer", PUBLIC),
     "api.verify_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
     # The world's batch is the agency user's, held in the county user's county, approved and issued.
     "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
@@ -130,6 +133,7 @@ ROUTES: dict[str, Entry] = {
     "certificates.history_template": Entry("/certificates/history/template.xlsx", ADMIN),
     "certificates.public_key": Entry("/certificates/public-key.pem", PUBLIC),
     "certificates.certificate_pdf": Entry("/certificates/{certificate_id}/pdf", ASSESSMENT_READERS),
+    "certificates.certificate_credential": Entry("/certificates/{certificate_id}/credential.jwt", ASSESSMENT_READERS),
     "certificates.batch_pdf": Entry("/assessment/batches/{batch_id}/certificates.pdf", ASSESSMENT_READERS),
     "certificates.batch_zip": Entry("/assessment/batches/{batch_id}/certificates.zip", ASSESSMENT_READERS),
     "certificates.batch_output_progress": Entry("/assessment/batches/{batch_id}/certificates.zip/progress",
@@ -220,7 +224,7 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
     ids["token_id"] = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == users[Role.ADMIN].id))
     certificate = _certificate(approved_batch(agency=agency, passed=1, failed=0))
     ids |= {"certificate_number": certificate.number, "certificate_id": certificate.id,
-            "batch_id": certificate.batch_id}
+            "batch_id": certificate.batch_id, "qr_query": _qr_query(certificate)}
     ids |= _oversight(users[Role.COUNTY], agency)
     return users, ids
 
@@ -242,6 +246,16 @@ def _token(user) -> str:
     _token, secret = create_token(user, "matrix", date.today() + timedelta(days=5))
     db.session.commit()
     return secret
+
+
+def _qr_query(certificate) -> str:
+    """The signed fields of the certificate's printed QR code: the holder's proof for the credential download."""
+    from urllib.parse import urlsplit
+
+    from registry.certificates import signing
+    from registry.certificates.rendering import signing_key
+
+    return urlsplit(signing.qr_text(signing.sign(signing_key(), certificate.snapshot), "http://x")).query
 
 
 def _certificate(batch):

@@ -5,7 +5,7 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 
-from registry.certificates import signing
+from registry.certificates import credential, credential_check, signing
 from registry.reference.models import LEVEL_LABELS
 
 VALID, FORGED = "有效", "伪造"
@@ -50,3 +50,37 @@ def verify_qr_command(text: str, public_key_file: str | None) -> None:
     for line in claim_lines(claim):
         click.echo(f"  {line}")
     raise SystemExit(0 if authentic else 1)
+
+
+REVOKED = "已撤销"
+
+
+@click.command("verify-credential")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="PEM file of the registry's public key (/certificates/public-key.pem); without it, the "
+                   "key of this installation's configuration.")
+@click.option("--status-list", "status_file", type=click.Path(exists=True, dir_okay=False),
+              help="The status list file the credential names (fetched once from its statusListCredential).")
+@click.option("--fetch", is_flag=True, help="Fetch the status list from the address the credential names.")
+def verify_credential_command(file: str, public_key_file: str | None, status_file: str | None,
+                              fetch: bool) -> None:
+    """Check a verifiable credential (.vc.jwt): its EdDSA signature, and with a status list, revocation.
+
+    Prints 有效, 已撤销 or 伪造 and the credential's fields; exit 0 only when 有效. Offline with
+    --public-key and --status-list.
+    """
+    public_key = key_from_file(public_key_file) if public_key_file else configured_public_key()
+    try:
+        checked = credential_check.check_file(Path(file).read_text(encoding="utf-8"), public_key)
+        status_text = credential_check.read_status_list(checked, status_file, fetch)
+        revoked = credential_check.is_revoked(checked, status_text, public_key) if status_text else None
+    except (credential.CredentialError, UnicodeDecodeError) as error:
+        click.echo(f"{FORGED}：{error}")
+        raise SystemExit(1) from None
+    click.echo(REVOKED if revoked else VALID)
+    for line in credential_check.describe(checked.payload):
+        click.echo(f"  {line}")
+    if revoked is None:
+        click.echo("  状态：未核对撤销状态（用 --status-list 提供状态列表文件，或用 --fetch 联网获取）")
+    raise SystemExit(1 if revoked else 0)

@@ -12,7 +12,7 @@ from registry.core.access import roles_required
 from registry.core.roles import Role
 from registry.assessment.models import AssessmentBatch
 from registry.assessment.scopes import get_batch_or_404
-from registry.certificates import batch_output, rendering
+from registry.certificates import batch_output, credential, credential_files, rendering
 from registry.certificates.reprint import record_reveal, reprint
 from registry.certificates.scopes import get_certificate_or_404
 from registry.certificates.views import bp
@@ -40,6 +40,18 @@ def certificate_pdf(certificate_id: int):
     data = reprint(current_user, certificate)
     db.session.commit()
     return _private(send_file(io.BytesIO(data), "application/pdf", download_name=f"{certificate.number}.pdf"))
+
+
+@bp.get("/certificates/<int:certificate_id>/credential.jwt")
+@readers
+def certificate_credential(certificate_id: int):
+    """The verifiable credential, for an agency handing it to a holder who asks (no document number in it)."""
+    certificate = get_certificate_or_404(current_user, certificate_id)
+    if not credential_files.can_hold_credential(certificate):
+        flash("只有本系统签发且当前有效的证书可以下载可验证电子证书。", "warning")
+        return redirect(url_for("certificates.certificate_detail", certificate_id=certificate.id))
+    return _private(Response(credential_files.credential_for(certificate), mimetype=credential.MEDIA_TYPE,
+                             headers={"Content-Disposition": f'attachment; filename="{certificate.number}.vc.jwt"'}))
 
 
 @bp.get("/assessment/batches/<int:batch_id>/certificates.pdf")

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pypdf import PdfReader
 from sqlalchemy.orm import aliased, joinedload
 
-from registry.certificates import signing
+from registry.certificates import pdf_keys, pdf_signature, signing
 from registry.certificates.issued_hash import issued_sha256_of
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.certificates.numbering import OPAQUE_NUMBER
@@ -283,6 +283,8 @@ class UploadVerdict:
     certificate: Certificate | None
     # The first certificate number read from the file, registered or not.
     claimed_number: str | None
+    # The file's PDF signature (PAdES), None when it has none (files downloaded before files were signed).
+    signature: pdf_signature.SignatureReport | None = None
 
     @property
     def outcome(self) -> str:
@@ -312,25 +314,33 @@ def check_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> None:
 
 
 def verify_upload(data: bytes, max_bytes: int = UPLOAD_MAX_BYTES) -> UploadVerdict:
-    """Byte for byte against the SHA-256 stored at issue; else name the certificate the file claims to be."""
+    """Byte for byte against the SHA-256 stored at issue; else name the certificate the file claims to be.
+
+    The stored hash is of the unsigned rendering. A file with the registry's valid signature over the whole
+    of it is compared by what it signs: the unsigned rendering it begins with (docs/VERIFICATION.md).
+    """
     check_upload(data, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
+    signature = pdf_signature.inspect(data, pdf_keys.chain()) if b"/ByteRange" in data else None
+    digests = {digest}
+    if signature is not None and signature.is_valid:
+        digests.add(hashlib.sha256(pdf_signature.unsigned_prefix(data)).hexdigest())
     claimed = claimed_numbers(data)
     registered = [certificate for number in claimed if (certificate := find_certificate(number))]
-    exact = next((certificate for certificate in registered if certificate.pdf_sha256 == digest), None)
+    exact = next((certificate for certificate in registered if certificate.pdf_sha256 in digests), None)
     if exact is None:
         # Issued in bulk and never rendered: no stored hash yet, so the file as issued is rendered to compare —
         # for the first few numbers only, or one upload naming hundreds would cost seconds of rendering.
         unrendered = [certificate for certificate in registered if certificate.pdf_sha256 is None]
         exact = next((certificate for certificate in unrendered[:RENDERED_AT_MOST]
-                      if issued_sha256_of(certificate) == digest), None)
+                      if issued_sha256_of(certificate) in digests), None)
     if exact is None and not registered:
         # Unreadable text still may be an issued file; the hash alone then finds it (only a stored one).
         exact = db.session.scalars(
-            sa.select(Certificate).where(Certificate.pdf_sha256 == digest).limit(1)).first()
+            sa.select(Certificate).where(Certificate.pdf_sha256.in_(sorted(digests))).limit(1)).first()
     if exact is not None:
-        return UploadVerdict(digest, True, exact, exact.number)
-    return UploadVerdict(digest, False, next(iter(registered), None), next(iter(claimed), None))
+        return UploadVerdict(digest, True, exact, exact.number, signature)
+    return UploadVerdict(digest, False, next(iter(registered), None), next(iter(claimed), None), signature)
 
 
 def claimed_numbers(data: bytes) -> list[str]:

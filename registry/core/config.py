@@ -28,11 +28,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+class MissingKey(RuntimeError):
+    """REGISTRY_PRODUCTION=1 and a key is not configured: the app refuses to start rather than make one up."""
+
+
+def is_production() -> bool:
+    return os.environ.get("REGISTRY_PRODUCTION", "0") == "1"
+
+
 def secret_from_env_or_file(name: str, instance: Path, generate) -> str:
     """Production sets the variable; development gets a key kept in instance/ so restarts keep sessions and data."""
     value = os.environ.get(name)
     if value:
         return value
+    if is_production():
+        # A generated key would sign and encrypt with something nobody backs up (docs/DEPLOYMENT.md).
+        raise MissingKey(f"生产环境（REGISTRY_PRODUCTION=1）必须设置 {name}，见 docs/DEPLOYMENT.md")
     path = instance / name.lower()
     if path.exists():
         return path.read_text().strip()
@@ -49,6 +60,23 @@ def random_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
 
 
+def pdf_signing_files(instance: Path) -> tuple[str, str]:
+    """The PEM files of the PDF signature (PAdES): the private key, and the certificate chain, signer first.
+
+    Development falls back to instance/, where registry.certificates.pdf_keys generates a chain on first
+    use; production must name both files, and they must exist.
+    """
+    names = ("REGISTRY_PDF_SIGNING_KEY_FILE", "REGISTRY_PDF_SIGNING_CHAIN_FILE")
+    configured = [os.environ.get(name) for name in names]
+    if is_production():
+        for name, path in zip(names, configured):
+            if not path or not Path(path).is_file():
+                raise MissingKey(f"生产环境（REGISTRY_PRODUCTION=1）必须设置 {name} 并指向存在的 PEM 文件，"
+                                 "见 docs/DEPLOYMENT.md")
+    key, chain = configured
+    return key or str(instance / "pdf_signing_key.pem"), chain or str(instance / "pdf_signing_chain.pem")
+
+
 def public_url() -> str:
     """REGISTRY_PUBLIC_URL, or else the address `registry serve` serves (it sets REGISTRY_SERVED_URL)."""
     return (os.environ.get("REGISTRY_PUBLIC_URL") or os.environ.get("REGISTRY_SERVED_URL")
@@ -57,12 +85,15 @@ def public_url() -> str:
 
 def load_config() -> dict:
     instance = instance_path()
+    pdf_key_file, pdf_chain_file = pdf_signing_files(instance)
     return {
         "INSTANCE_PATH": str(instance),
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SECRET_KEY": secret_from_env_or_file("REGISTRY_SECRET_KEY", instance, lambda: secrets.token_urlsafe(48)),
         "DATA_KEY": secret_from_env_or_file("REGISTRY_DATA_KEY", instance, random_key),
         "SIGNING_KEY": secret_from_env_or_file("REGISTRY_SIGNING_KEY", instance, random_key),
+        "PDF_SIGNING_KEY_FILE": pdf_key_file,
+        "PDF_SIGNING_CHAIN_FILE": pdf_chain_file,
         # The address printed in QR codes and PDFs: where the public reaches the verify page. Unset, it is
         # the address `registry serve` actually serves (REGISTRY_SERVED_URL, set by that command).
         "PUBLIC_URL": public_url(),

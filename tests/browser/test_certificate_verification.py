@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from registry.core.roles import Role
 from registry.assessment.operations import approve_batch, record_result
 from registry.certificates.operations import issue_batch
+from registry.certificates.pdf_signature import unsigned_prefix
 from registry.core.db import db
 
 pytestmark = pytest.mark.browser
@@ -78,7 +79,8 @@ def test_scan_upload_edit_and_revoke(sign_in, make_user, agency, certificate, vi
     staff.goto(f"/certificates/{certificate.id}")
     href = staff.get_by_role("link", name="下载证书（PDF）").get_attribute("href")
     issued_pdf = staff.request.get(href).body()  # the holder's copy, as the agency handed it out
-    assert hashlib.sha256(issued_pdf).hexdigest() == certificate.pdf_sha256
+    # Signed by the registry (PAdES): the stored hash is of the unsigned rendering the file begins with.
+    assert hashlib.sha256(unsigned_prefix(issued_pdf)).hexdigest() == certificate.pdf_sha256
 
     qr_url = scan(issued_pdf, tmp_path)
     assert qr_url.startswith(f"{live_server}/verify/{certificate.number}?")
@@ -96,12 +98,14 @@ def test_scan_upload_edit_and_revoke(sign_in, make_user, agency, certificate, vi
     upload(visitor, f"{certificate.number}.pdf", issued_pdf)
     expect(visitor.get_by_role("status")).to_contain_text("与签发文件完全一致")
     expect(visitor.get_by_role("status")).to_contain_text(certificate.number)
+    expect(visitor.locator("#pdf-signature")).to_contain_text("PDF数字签名有效")
 
     upload(visitor, "证书（修改）.pdf", edited(issued_pdf))
     verdict = visitor.get_by_role("alert")  # a mismatch is announced as an alert
     expect(verdict).to_contain_text("文件与签发的证书不一致")
     expect(verdict).to_contain_text(f"文件声称是证书 {certificate.number}")
     expect(verdict).not_to_contain_text("完全一致")
+    expect(visitor.locator("#pdf-signature")).to_contain_text("签名不覆盖整个文件")
 
     staff.get_by_role("link", name="撤销证书").click()
     staff.get_by_label("撤销原因").fill(REASON)

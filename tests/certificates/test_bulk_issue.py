@@ -16,6 +16,7 @@ from registry.certificates.issued_hash import fill_issued_sha256, issued_sha256_
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.certificates.snapshot import snapshot_for
+from registry.certificates.pdf_signature import unsigned_prefix
 from registry.certificates.verification import verify_upload
 from registry.core.audit import AuditEvent
 from registry.core.db import db
@@ -102,12 +103,14 @@ def agency_client(bulk_certificate, make_user, login):
 
 
 def test_the_first_download_stores_the_hash_of_the_file_it_sends(bulk_certificate, agency_client):
+    # The download is the issued file with the registry's PDF signature appended (registry/certificates/
+    # pdf_signature.py): its unsigned part is byte for byte the rendering whose hash is stored.
     issued = rendering.render_snapshot(bulk_certificate.snapshot)
     response = agency_client.get(f"/certificates/{bulk_certificate.id}/pdf")
-    assert response.status_code == 200 and response.data == issued
+    assert response.status_code == 200 and unsigned_prefix(response.data) == issued != response.data
     db.session.expire_all()  # read back what the request committed
     assert bulk_certificate.pdf_sha256 == sha256(issued)
-    assert agency_client.get(f"/certificates/{bulk_certificate.id}/pdf").data == issued
+    assert unsigned_prefix(agency_client.get(f"/certificates/{bulk_certificate.id}/pdf").data) == issued
 
 
 def test_revoked_before_its_first_download_it_keeps_the_hash_of_the_unmarked_file(bulk_certificate,
@@ -115,7 +118,7 @@ def test_revoked_before_its_first_download_it_keeps_the_hash_of_the_unmarked_fil
     issued = rendering.render_snapshot(bulk_certificate.snapshot)
     revoke_certificate(None, bulk_certificate, "考试作弊")
     db.session.commit()
-    marked = agency_client.get(f"/certificates/{bulk_certificate.id}/pdf").data
+    marked = unsigned_prefix(agency_client.get(f"/certificates/{bulk_certificate.id}/pdf").data)
     db.session.expire_all()
     assert marked != issued and bulk_certificate.pdf_sha256 == sha256(issued)
 

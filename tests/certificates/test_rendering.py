@@ -15,6 +15,7 @@ from registry.core.roles import Role
 from registry.certificates import rendering, signing
 from registry.certificates.models import Certificate
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
+from registry.certificates.pdf_signature import unsigned_prefix
 from registry.core.db import db
 from registry.people.operations import protector
 
@@ -156,8 +157,9 @@ def test_the_download_is_the_issued_file_and_prints_every_mandatory_field(agency
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
     assert f"{certificate.number}.pdf" in response.headers["Content-Disposition"]
-    assert sha256(response.data) == certificate.pdf_sha256
-    assert client.get(f"/certificates/{certificate.id}/pdf").data == response.data
+    # Signed on the way out (PAdES): the stored hash is of the unsigned rendering the download begins with.
+    assert sha256(unsigned_prefix(response.data)) == certificate.pdf_sha256 != sha256(response.data)
+    assert unsigned_prefix(client.get(f"/certificates/{certificate.id}/pdf").data) == unsigned_prefix(response.data)
     snapshot = certificate.snapshot
     text = pdf_text(response.data, tmp_path)
     for expected in ("职业技能等级证书", snapshot["name"], "居民身份证", protector().decrypt(snapshot["document_cipher"]),
