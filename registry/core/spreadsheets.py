@@ -340,14 +340,35 @@ _REQUIRED_FONT = Font(bold=True, color="C00000")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+INSTRUCTIONS_SHEET = "说明"
+
+
 def template_workbook(columns: list[Column], sample_rows: Sequence[Sequence[object]] = (),
                       title: str = "导入模板") -> bytes:
-    """An .xlsx whose header row is exactly the columns' headers, so a filled-in copy uploads as is."""
+    """An .xlsx whose first sheet holds exactly the columns' headers, so a filled-in copy uploads as is.
+
+    The sample rows go on a second sheet, 说明, under the same headers: an import reads the first sheet
+    only, so a sample can never be imported however the template is filled in.
+    """
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = title
+    sheet.title = sheet_title(title)
+    _template_header(sheet, columns, sample_rows)
+    if sample_rows:
+        notes = workbook.create_sheet(INSTRUCTIONS_SHEET)
+        notes.append(["以下为填写示例，仅供参考：请在第一个工作表“" + sheet.title + "”中填写数据，本工作表不会被导入。"])
+        notes.append(["红色列名为必填项；证件号码等长数字请按文本录入（本模板各列已设为文本格式）。"])
+        notes.append([])
+        _template_header(notes, columns, sample_rows, first_row=4)
+        for row in sample_rows:
+            notes.append(list(row))
+    return _save(workbook)
+
+
+def _template_header(sheet, columns: list[Column], sample_rows: Sequence[Sequence[object]],
+                     first_row: int = 1) -> None:
     for index, column in enumerate(columns, 1):
-        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell = sheet.cell(row=first_row, column=index, value=column.header)
         cell.font = _REQUIRED_FONT if column.required else _HEADER_FONT
         cell.comment = Comment("必填" if column.required else "选填", "开封市职业技能证书登记系统")
         samples = [row[index - 1] for row in sample_rows if len(row) >= index]
@@ -355,10 +376,7 @@ def template_workbook(columns: list[Column], sample_rows: Sequence[Sequence[obje
         dimension.width = _column_width([column.header, *samples])
         # In a General column Excel turns an 18-digit ID number into 4.10221E+17 and loses its last digits.
         dimension.number_format = "@"
-    for row in sample_rows:
-        sheet.append(list(row))
-    sheet.freeze_panes = "A2"
-    return _save(workbook)
+    sheet.freeze_panes = f"A{first_row + 1}"
 
 
 def template_csv(columns: list[Column]) -> bytes:

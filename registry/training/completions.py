@@ -91,7 +91,7 @@ class CompletionImporter(ClassImporter):
 
     def _classify(self, row, fields, persons, enrolled) -> tuple[RowOutcome, Any]:
         if isinstance(fields, RowError):
-            return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
+            return fields.outcome(row), None
         subject = mask_document(fields["document_type"], fields["number"])
         person = persons.get(fields["digest"])
         enrollment = enrolled.get(person.id) if person else None
