@@ -130,3 +130,15 @@ def test_an_enrolment_shortly_before_the_start_is_a_warning_and_earlier_an_error
     app.config["ENROLLMENT_EARLY_DAYS"] = 5
     narrower = upload(xlsx_bytes([row(4, "2025-02-20")]))
     assert narrower.counts == {"error": 1}
+
+
+def test_a_completion_for_someone_not_in_the_class_names_them_as_the_row_does(client, login, institution_user,
+                                                                               training_class):
+    login(institution_user)
+    data = helpers.xlsx_bytes([[resident_id(9), "周九", "结业", "2025-04-30", "80"]],
+                              ["证件号码", "姓名", "结业状态", "结业日期", "参训学时"])
+    response = client.post(f"/training/classes/{training_class.id}/completions",
+                           data={"file": (io.BytesIO(data), "结业.xlsx")}, content_type="multipart/form-data")
+    job_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
+    assert ERROR_ROW.findall(client.get(f"/imports/{job_id}?only=error").get_data(as_text=True)) == [
+        ("2", f"周* {masked(9)}", "证件号码", "该人员不在本班名单中")]
