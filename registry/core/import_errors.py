@@ -13,7 +13,8 @@ from flask import current_app
 from registry.core import import_jobs
 from registry.core.imports import Outcome
 from registry.core.models import ImportJob
-from registry.core.spreadsheets import open_sheet, write_xlsx
+from registry.core.spreadsheet_files import write_xlsx
+from registry.core.spreadsheets import open_sheet
 
 REASON = "错误原因"
 TITLE = "导入错误行"

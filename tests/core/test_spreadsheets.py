@@ -11,9 +11,8 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from registry.core.spreadsheets import (
-    Column, SpreadsheetError, open_sheet, parse_date, template_csv, template_workbook, write_csv, write_xlsx,
-)
+from registry.core.spreadsheet_files import template_csv, template_workbook, write_csv, write_xlsx
+from registry.core.spreadsheets import Column, SpreadsheetError, open_sheet, parse_date
 
 COLUMNS = [
     Column("document_number", "证件号码", aliases=("身份证号", "身份证号码")),
@@ -583,7 +582,7 @@ def test_files_name_their_sheet_and_maker_in_chinese():
 
     import openpyxl as _openpyxl
 
-    from registry.core.spreadsheets import write_xlsx
+    from registry.core.spreadsheet_files import write_xlsx
 
     workbook = _openpyxl.load_workbook(_io.BytesIO(write_xlsx(["姓名"], [["王一"]], "学员名单")))
     assert workbook.sheetnames == ["学员名单"]
