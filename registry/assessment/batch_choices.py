@@ -29,6 +29,16 @@ def offer_filed_scope(form, agency: Agency) -> None:
         form.occupation_id.description = "本机构尚无备案范围，请联系市人社局"
 
 
+def offer_agencies(form, agencies) -> None:
+    """The administrator's agency select: each agency carries the occupations it filed (data-occupations),
+    so the page offers only those once an agency is chosen; the operation checks the scope in any case."""
+    form.agency_id.choices = [SelectChoice("", "（请选择）"), *(
+        SelectChoice(agency.id, agency.name, render_kw={
+            "data-occupations": " ".join(str(occupation.id) for occupation in filed_occupations(agency))})
+        for agency in agencies)]
+    form.agency_id.render_kw = {"data-occupation-select": form.occupation_id.id}
+
+
 def class_label(training_class: TrainingClass) -> str:
     return (f"{training_class.id} · {training_class.name}（{training_class.institution.name}，"
             f"{training_class.starts_on.isoformat()} 至 {training_class.ends_on.isoformat()}）")

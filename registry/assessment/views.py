@@ -20,7 +20,7 @@ from registry.core.errors import InvalidInput
 from registry.core.forms import submit
 from registry.core.exports import send_export, sorted_statement
 from registry.core.listing import paginate
-from registry.organizations.models import Agency, AgencyStatus
+from registry.organizations.models import Agency, AgencyScope, AgencyStatus
 from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import find_person, register_person
@@ -187,7 +187,9 @@ def _filter_form() -> BatchFilterForm:
 def _batch_form(batch: AssessmentBatch | None = None) -> BatchForm:
     form = BatchForm(obj=batch)
     if current_user.role is Role.ADMIN and batch is None:
-        form.agency_id.choices = [("", "（请选择）"), *_agency_choices(Agency.status == AgencyStatus.ACTIVE)]
+        batch_choices.offer_agencies(form, db.session.scalars(
+            sa.select(Agency).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.name)
+            .options(selectinload(Agency.scopes).selectinload(AgencyScope.occupation))))
     else:
         del form.agency_id  # an agency plans only its own batches, and a batch never changes agency
     # Where the agency is known, only its filed scope is offered; an administrator planning a new batch

@@ -3,6 +3,8 @@
 // typed (a class found by part of its name or its number). The blank option always stays.
 // <select data-level-select="level">: each option's data-levels lists the level values it allows; the
 // select named there shows only those (the levels an agency filed for the chosen occupation).
+// <select data-occupation-select="occupation_id">: each option's data-occupations lists the occupation values
+// the select named there may offer (the occupations the chosen agency filed).
 "use strict";
 
 function filterOptions(select, query) {
@@ -25,6 +27,17 @@ function narrowLevels(select) {
   }
 }
 
+function narrowOccupations(select) {
+  const occupations = document.getElementById(select.dataset.occupationSelect);
+  const chosen = select.selectedOptions[0];
+  if (!occupations || !chosen) return;
+  const allowed = chosen.value ? (chosen.dataset.occupations || "").split(" ") : null;
+  for (const option of occupations.options) {
+    option.hidden = option.value !== "" && allowed !== null && !allowed.includes(option.value);
+  }
+  if (occupations.selectedOptions[0] && occupations.selectedOptions[0].hidden) occupations.value = "";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-option-filter]")) {
     const search = document.createElement("input");
@@ -34,6 +47,10 @@ document.addEventListener("DOMContentLoaded", () => {
     search.setAttribute("aria-label", select.dataset.optionFilter);
     search.addEventListener("input", () => filterOptions(select, search.value));
     select.before(search);
+  }
+  for (const select of document.querySelectorAll("select[data-occupation-select]")) {
+    select.addEventListener("change", () => narrowOccupations(select));
+    narrowOccupations(select);
   }
   for (const select of document.querySelectorAll("select[data-level-select]")) {
     select.addEventListener("change", () => narrowLevels(select));

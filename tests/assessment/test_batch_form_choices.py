@@ -77,3 +77,11 @@ def test_required_fields_carry_a_mark_and_optional_ones_none(client, login, agen
     html = client.get("/assessment/batches/new").get_data(as_text=True)
     marked = set(re.findall(r'<label for="\w+">([^<]+)</label><span class="required" title="必填">\*</span>', html))
     assert marked == {"职业", "等级", "认定日期", "认定地点（县区）"}
+
+
+def test_the_administrator_sees_each_agencys_filed_occupations_on_its_option(client, login, make_user, agency):
+    login(make_user(Role.ADMIN))
+    html = client.get("/assessment/batches/new").get_data(as_text=True)
+    option = re.search(rf'<option[^>]*value="{agency.id}"[^>]*>', html).group(0)
+    assert f'data-occupations="{occupation(WELDER).id}"' in option
+    assert 'data-occupation-select="occupation_id"' in html

@@ -120,3 +120,12 @@ def test_the_batch_form_offers_the_filed_scope_and_a_class_picker(sign_in, make_
     expect(page.locator("main")).to_contain_text(f"2025年第7期焊工培训班（编号 {welding.id}）")
     db.session.expire_all()
     assert db.session.scalar(sa.select(AssessmentBatch.training_class_id)) == welding.id
+
+
+def test_the_administrator_is_offered_the_chosen_agencys_occupations(sign_in, make_user, agency):
+    page = sign_in(make_user(Role.ADMIN))
+    page.goto("/assessment/batches/new")
+    occupation = page.get_by_label("职业", exact=True)
+    assert len(visible_options(occupation)) > 2  # no agency chosen yet: every occupation
+    page.get_by_label("评价机构").select_option(label=agency.name)
+    assert visible_options(occupation) == ["（请选择）", "6-18-02-04 焊工"]
