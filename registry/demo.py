@@ -28,12 +28,13 @@ def seed_demo_organisations() -> int:
     occupations = {code: id_ for id_, code in db.session.execute(sa.select(Occupation.id, Occupation.code))}
     for row in read_rows(DEMO_DIR / "agencies.csv"):
         if row["site_code"] in existing_sites:
+            _give_credit_code(row["site_code"], row.get("credit_code"))
             continue
         agency = Agency(
             name=row["name"], agency_type=AgencyType(row["agency_type"]), ministry_code=row["ministry_code"],
             site_code=row["site_code"], filing_number=row["filing_number"],
             filed_on=date.fromisoformat(row["filed_on"]), county_code=row["county_code"],
-            status=AgencyStatus(row["status"]),
+            status=AgencyStatus(row["status"]), credit_code=row.get("credit_code") or None,
         )
         for scope in read_rows(DEMO_DIR / "agency_scopes.csv"):
             if scope["agency_site_code"] == row["site_code"]:
@@ -53,6 +54,13 @@ def seed_demo_organisations() -> int:
             added += 1
     db.session.flush()
     return added
+
+
+def _give_credit_code(site_code: str, credit_code: str | None) -> None:
+    """A demo agency seeded before agencies had a 统一社会信用代码 gets one: its certificates print it."""
+    agency = db.session.scalar(sa.select(Agency).where(Agency.site_code == site_code, Agency.credit_code.is_(None)))
+    if agency is not None and credit_code:
+        agency.credit_code = credit_code
 
 
 def demo_accounts() -> list[dict[str, str]]:
@@ -121,6 +129,15 @@ GENERATED_INSTITUTIONS = [
 ]
 
 
+def demo_agency_credit_code(agency_type: str, county_code: str, site_code: str) -> str:
+    """A 统一社会信用代码 that passes GB 32100 for a generated agency: 91 (an enterprise, for 用人单位 "Y")
+    or 52 (a 民办非企业单位, for the social agencies "S"), the county, and the site code as the serial."""
+    from registry.organizations.credit_code import credit_code_check_char
+
+    first17 = f"{'91' if agency_type == 'Y' else '52'}{county_code}MA{int(site_code):07d}"
+    return first17 + credit_code_check_char(first17)
+
+
 def seed_generated_organisations() -> int:
     """The demo organisations and those above; the generator's own through the administrator's operations."""
     from registry.organizations.credit_code import credit_code_check_char
@@ -131,10 +148,12 @@ def seed_generated_organisations() -> int:
     occupations = dict(db.session.execute(sa.select(Occupation.code, Occupation.id)).all())
     for site_code, name, agency_type, county_code, filed_on, scopes in GENERATED_AGENCIES:
         if site_code in existing_sites:
+            _give_credit_code(site_code, demo_agency_credit_code(agency_type, county_code, site_code))
             continue
         filed = date.fromisoformat(filed_on)
         agency = create_agency(None, name=name, agency_type=agency_type, site_code=site_code, filed_on=filed,
-                               filing_number=f"豫人社认定备〔演示〕{site_code[-3:]}号", county_code=county_code)
+                               filing_number=f"豫人社认定备〔演示〕{site_code[-3:]}号", county_code=county_code,
+                               credit_code=demo_agency_credit_code(agency_type, county_code, site_code))
         for occupation_code, highest in scopes:
             add_scope(None, agency, occupations[occupation_code], None, 5, highest, filed, None)
         added += 1

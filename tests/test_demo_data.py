@@ -293,3 +293,16 @@ def test_each_demo_account_finds_work_of_its_own(app):
     school_user = db.session.scalar(sa.select(User).where(User.username == "school"))
     assert count(Certificate, Certificate.agency_id == agency_user.agency_id) >= 50
     assert count(TrainingClass, TrainingClass.institution_id == school_user.institution_id) >= 5
+
+
+def test_every_demo_agency_has_a_valid_credit_code_even_one_seeded_before_it_had_one(app):
+    from registry.demo import seed_demo_organisations, seed_generated_organisations
+    from registry.organizations.credit_code import normalize_credit_code
+    from registry.organizations.models import Agency
+
+    seed_demo_organisations()
+    db.session.scalar(sa.select(Agency).where(Agency.site_code == "900001")).credit_code = None
+    seed_generated_organisations()
+    codes = db.session.scalars(sa.select(Agency.credit_code)).all()
+    assert len(codes) == 14 and all(normalize_credit_code(code) == code for code in codes)
+    assert len(set(codes)) == 14

@@ -176,6 +176,8 @@ ROUTES: dict[str, Entry] = {
                                 out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
     "imports.job_progress": Entry("/imports/{job_id}/progress", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
                                   out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
+    "imports.error_rows": Entry("/imports/{job_id}/errors.xlsx", EVERY_ROLE - {Role.COUNTY, Role.AGENCY},
+                                out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
     "imports.commit_job": Entry("/imports/{job_id}/commit", EVERY_ROLE - {Role.COUNTY, Role.AGENCY}, "POST",
                                 out_of_scope=frozenset({Role.COUNTY, Role.AGENCY})),
 }

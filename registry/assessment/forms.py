@@ -1,11 +1,11 @@
 """Forms for assessment batches and results, and the filter bar of the batch list."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from registry.assessment.models import BatchStatus
 from registry.core.forms import (
-    ALL, BAD_CHOICE, NOT_AN_INTEGER, REQUIRED, ListFilters, date_field, enum_choices, filter_select, optional_int, readable,
+    ALL, BAD_CHOICE, MARKED_REQUIRED, REQUIRED, ListFilters, date_field, enum_choices, filter_select, optional_int,
 )
 from registry.people.identity import DocumentType
 from registry.reference.models import LEVEL_LABELS
@@ -22,20 +22,26 @@ def score_field(label: str) -> StringField:
 
 
 class BatchForm(FlaskForm):
-    agency_id = SelectField("评价机构", coerce=optional_int, choices=[], validate_choice=False,
+    agency_id = SelectField("评价机构", validators=[MARKED_REQUIRED],
+                            coerce=optional_int, choices=[], validate_choice=False,
                             invalid_value_message="请选择评价机构")
-    occupation_id = SelectField("职业", coerce=optional_int, choices=[], validate_choice=False,
+    occupation_id = SelectField("职业", validators=[MARKED_REQUIRED],
+                                coerce=optional_int, choices=[], validate_choice=False,
                                 invalid_value_message="请选择职业")
     work_type = StringField("工种/职业方向", validators=[Optional(), Length(max=60, message="最多60个字符")],
                             description="可留空；备案范围限定了工种时须与之一致")
-    level = SelectField("等级", coerce=int, choices=LEVEL_CHOICES, invalid_choice_message="请选择等级",
+    level = SelectField("等级", validators=[MARKED_REQUIRED],
+                        coerce=int, choices=LEVEL_CHOICES, invalid_choice_message="请选择等级",
                         invalid_value_message="请选择等级")
     assessed_on = date_field("认定日期")
     assessed_until = date_field("结束日期", required=False, description="多日认定时填写最后一天，否则留空")
-    county_code = SelectField("认定地点（县区）", choices=[], validate_choice=False)
-    training_class_id = IntegerField(
-        "关联培训班编号", validators=[Optional(), readable, NumberRange(min=1, message="应为正整数")],
-        invalid_value_message=NOT_AN_INTEGER, description="可留空；填写培训班页面标题旁的编号",
+    county_code = SelectField("认定地点（县区）", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
+    # Chosen from the classes the user may link (registry/training/scopes.py), never typed as a number.
+    training_class_id = SelectField(
+        "关联培训班", coerce=optional_int, choices=[], invalid_choice_message="请从列表中选择培训班",
+        invalid_value_message="请从列表中选择培训班",
+        render_kw={"data-option-filter": "输入班级名称或编号筛选"},
+        description="可留空；在上方输入框中输入班级名称或编号可筛选列表",
     )
 
     def values(self) -> dict:

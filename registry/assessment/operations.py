@@ -17,6 +17,7 @@ from registry.people.models import Person
 from registry.reference.checks import current_county
 from registry.reference.models import LEVEL_LABELS, Occupation
 from registry.training.models import TrainingClass
+from registry.training.scopes import may_link
 
 DEFAULT_PASS_MARK = 60
 # 综合评审 is part of the assessment only for 二级/技师 and 一级/高级技师.
@@ -53,8 +54,8 @@ def create_batch(actor, *, agency_id: int | None, occupation_id: int, work_type:
                  training_class_id: int | None = None) -> AssessmentBatch:
     if getattr(actor, "role", None) is Role.AGENCY:
         agency_id = actor.agency_id  # an agency only ever plans its own batches
-    values = _batch_values(agency_id, occupation_id, work_type, level, assessed_on, assessed_until, county_code,
-                           training_class_id)
+    values = _batch_values(actor, None, agency_id, occupation_id, work_type, level, assessed_on, assessed_until,
+                           county_code, training_class_id)
     batch = AssessmentBatch(**values, status=BatchStatus.PLANNED)
     db.session.add(batch)
     db.session.flush()
@@ -68,7 +69,7 @@ def update_batch(actor, batch: AssessmentBatch, *, occupation_id: int, work_type
     check_writable(actor, batch)
     if batch.status is not BatchStatus.PLANNED or _result_count(batch):
         raise InvalidInput("status", "状态：已录入成绩的批次不能再修改职业、等级或日期")
-    values = _batch_values(batch.agency_id, occupation_id, work_type, level, assessed_on, assessed_until,
+    values = _batch_values(actor, batch, batch.agency_id, occupation_id, work_type, level, assessed_on, assessed_until,
                            county_code, training_class_id)
     before = batch_fields(batch)
     for key, value in values.items():
@@ -78,8 +79,9 @@ def update_batch(actor, batch: AssessmentBatch, *, occupation_id: int, work_type
         record_event(actor, "update", "assessment_batch", batch.id, before=old, after=new)
 
 
-def _batch_values(agency_id, occupation_id, work_type, level, assessed_on, assessed_until, county_code,
-                  training_class_id) -> dict:
+def _batch_values(actor, batch, agency_id, occupation_id, work_type, level, assessed_on, assessed_until,
+                  county_code, training_class_id) -> dict:
+    """The checked columns of a new batch (batch None) or of an edited one."""
     agency = db.session.get(Agency, agency_id) if agency_id else None
     if agency is None:
         raise InvalidInput("agency_id", f"评价机构：机构 {agency_id or '（空）'} 不存在")
@@ -102,7 +104,10 @@ def _batch_values(agency_id, occupation_id, work_type, level, assessed_on, asses
     county = current_county(county_code)
     if county is None:
         raise InvalidInput("county_code", f"认定地点：未知或已撤销的县区代码 {county_code or '（空）'}")
-    if training_class_id and db.session.get(TrainingClass, training_class_id) is None:
+    training_class = db.session.get(TrainingClass, training_class_id) if training_class_id else None
+    # A class outside what the actor may link answers as a missing one would: its id tells nothing.
+    kept = batch is not None and training_class_id == batch.training_class_id
+    if training_class_id and not kept and (training_class is None or not may_link(actor, training_class)):
         raise InvalidInput("training_class_id", f"关联培训班：培训班 {training_class_id} 不存在")
     return {"agency_id": agency.id, "occupation_id": occupation.id, "work_type": work_type, "level": level,
             "assessed_on": assessed_on, "assessed_until": assessed_until, "county_code": county.code,

@@ -149,7 +149,7 @@ class ResultsImporter(Importer):
 
     def _classify(self, row, fields, persons, results) -> tuple[RowOutcome, Any]:
         if isinstance(fields, RowError):
-            return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
+            return fields.outcome(row), None
         who = subject(fields["document_type"], fields["number"], fields["name"])
         verdict = "合格" if fields["is_passed"] else "不合格"
         if refused := self.people.refusal(fields["digest"]):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
-from registry.assessment import operations, queries
+from registry.assessment import batch_choices, operations, queries
 from registry.assessment.forms import BatchFilterForm, BatchForm, ResultForm
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.queries import BatchFilters
@@ -20,7 +20,7 @@ from registry.core.errors import InvalidInput
 from registry.core.forms import submit
 from registry.core.exports import send_export, sorted_statement
 from registry.core.listing import paginate
-from registry.organizations.models import Agency, AgencyStatus
+from registry.organizations.models import Agency, AgencyScope, AgencyStatus
 from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import find_person, register_person
@@ -100,7 +100,7 @@ def edit_batch(batch_id: int):
     if batch.status is not BatchStatus.PLANNED:
         flash(f"批次为“{batch.status.label}”，只有计划中（尚未录入成绩）的批次可以修改。", "error")
         return redirect(url_for("assessment.batch_detail", batch_id=batch_id))
-    form = _batch_form(obj=batch)
+    form = _batch_form(batch)
     if form.validate_on_submit() and submit(form, lambda: operations.update_batch(
         current_user, batch, **form.values()
     )):
@@ -184,15 +184,25 @@ def _filter_form() -> BatchFilterForm:
     return form
 
 
-def _batch_form(**kwargs) -> BatchForm:
-    form = BatchForm(**kwargs)
-    if current_user.role is Role.ADMIN and "obj" not in kwargs:
-        form.agency_id.choices = [("", "（请选择）"), *_agency_choices(Agency.status == AgencyStatus.ACTIVE)]
+def _batch_form(batch: AssessmentBatch | None = None) -> BatchForm:
+    form = BatchForm(obj=batch)
+    if current_user.role is Role.ADMIN and batch is None:
+        batch_choices.offer_agencies(form, db.session.scalars(
+            sa.select(Agency).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.name)
+            .options(selectinload(Agency.scopes).selectinload(AgencyScope.occupation))))
     else:
         del form.agency_id  # an agency plans only its own batches, and a batch never changes agency
-    form.occupation_id.choices = [("", "（请选择）"), *occupation_choices()]
+    # Where the agency is known, only its filed scope is offered; an administrator planning a new batch
+    # picks the agency on the same form, so sees every occupation (the operation still checks the scope).
+    agency = batch.agency if batch is not None else (
+        current_user.agency if current_user.role is Role.AGENCY else None)
+    if agency is not None:
+        batch_choices.offer_filed_scope(form, agency)
+    else:
+        form.occupation_id.choices = [("", "（请选择）"), *occupation_choices()]
+    batch_choices.offer_classes(form, current_user, batch.training_class if batch is not None else None)
     form.county_code.choices = [("", "（请选择）"), *county_choices()]
-    if not form.is_submitted() and "obj" not in kwargs and current_user.role is Role.AGENCY:
+    if not form.is_submitted() and batch is None and current_user.role is Role.AGENCY:
         form.county_code.data = current_user.agency.county_code
     return form
 

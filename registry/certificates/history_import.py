@@ -221,7 +221,7 @@ class HistoryImporter(Importer):
 
     def _classify(self, row, fields, persons, holders) -> tuple[RowOutcome, Any]:
         if isinstance(fields, RowError):
-            return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
+            return fields.outcome(row), None
         who = subject(fields["document_type"], fields["document_number"], fields["name"])
         known = persons.get(fields["digest"])
         if known and (mismatch := self.people.name_mismatch(known, fields["name"])):

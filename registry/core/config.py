@@ -124,6 +124,9 @@ def load_config() -> dict:
         # Business rules the city may tune without a code change.
         "TRAINING_HOURS_TOLERANCE": float(os.environ.get("REGISTRY_TRAINING_HOURS_TOLERANCE", 0.1)),
         "ASSESSMENT_PASS_MARK": float(os.environ.get("REGISTRY_ASSESSMENT_PASS_MARK", 60)),
+        # Days before a class starts that a trainee may already be enrolled (报名日期 ahead of 开班): within them
+        # an import warns, beyond them it refuses the row.
+        "ENROLLMENT_EARLY_DAYS": int(os.environ.get("REGISTRY_ENROLLMENT_EARLY_DAYS", 30)),
         # Certificate kinds that make a 持证人员 (comma-separated; empty = every kind). After a change, run
         # `registry stats rebuild` so the kept totals follow.
         "STATS_COUNTED_KINDS": os.environ.get("REGISTRY_STATS_COUNTED_KINDS", ""),

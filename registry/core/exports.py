@@ -9,7 +9,7 @@ from flask_login import current_user
 from registry.core.audit import record_event
 from registry.core.db import db
 from registry.core.listing import current_sorting, ordering
-from registry.core.spreadsheets import write_csv, write_xlsx
+from registry.core.spreadsheet_files import write_csv, write_xlsx
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {"xlsx": XLSX_MIMETYPE, "csv": "text/csv"}

@@ -27,6 +27,20 @@ def optional_int(value) -> int | None:
     return None if value in ("", None) else int(value)
 
 
+class _MarkedRequired:
+    """No check of its own: marks as required (the * render_field puts on its label) a field whose value the
+    operation behind the form checks, with a message naming the field, such as a select of ids."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, _form, _field) -> None:
+        return None
+
+
+# One instance serves every field: it holds no state.
+MARKED_REQUIRED = _MarkedRequired()
+
+
 def date_field(label: str, required: bool = True, **kwargs) -> DateField:
     # InputRequired, unlike DataRequired, keeps the format error when a date was typed but cannot be read.
     check = InputRequired(REQUIRED) if required else Optional()

@@ -11,7 +11,8 @@ from registry.core import import_jobs
 from registry.core.db import db
 from registry.core.import_jobs import ImportJob
 from registry.core.roles import Role
-from registry.core.spreadsheets import Column, template_csv, template_workbook
+from registry.core.spreadsheet_files import template_csv, template_workbook
+from registry.core.spreadsheets import Column
 
 
 def get_job_or_404(job_id: int) -> ImportJob:

@@ -47,12 +47,18 @@ class RowOutcome:
 
 
 class RowError(ValueError):
-    """A row that cannot be imported: names the column (its Chinese header) and the reason."""
+    """A row that cannot be imported: names the column (its Chinese header) and the reason, and, once an
+    importer that knows persons has read the row's own cells, who the row is about (masked)."""
 
-    def __init__(self, column: str, message: str):
+    def __init__(self, column: str, message: str, subject: str = ""):
         super().__init__(message)
         self.column = column
         self.message = message
+        self.subject = subject
+
+    def outcome(self, row: int, subject: str = "") -> "RowOutcome":
+        """The error as the row's outcome: a subject known at the call wins over the one the cells gave."""
+        return RowOutcome(row, Outcome.ERROR, self.message, self.column, subject or self.subject)
 
 
 class ImportAborted(Exception):

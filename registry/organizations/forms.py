@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from registry.core.forms import BAD_CHOICE, REQUIRED
+from registry.core.forms import BAD_CHOICE, MARKED_REQUIRED, REQUIRED
 from registry.organizations.models import INSTITUTION_KIND_LABELS, AgencyStatus, AgencyType
 from registry.reference.models import LEVEL_LABELS
 
@@ -27,7 +27,8 @@ def _date_field(label: str, required: bool = True, **kwargs) -> DateField:
 
 class AgencyForm(FlaskForm):
     name = StringField("机构名称", validators=_text(120), description="与备案文件完全一致；证书上照此打印")
-    agency_type = SelectField("机构类型", choices=AGENCY_TYPE_CHOICES, invalid_choice_message=BAD_CHOICE)
+    agency_type = SelectField("机构类型", validators=[MARKED_REQUIRED],
+                              choices=AGENCY_TYPE_CHOICES, invalid_choice_message=BAD_CHOICE)
     ministry_code = StringField(
         "人社部机构代码", default="0000",
         validators=[DataRequired(REQUIRED), Regexp(r"^[0-9]{4}$", message="应为4位数字")],
@@ -41,8 +42,9 @@ class AgencyForm(FlaskForm):
     credit_code = StringField("统一社会信用代码", validators=_text(40, required=False),
                               description="18位（GB 32100），末位校验码会自动核对；印在证书上")
     filed_on = _date_field("备案日期")
-    county_code = SelectField("所在县区", choices=[], validate_choice=False)
-    status = SelectField("备案状态", choices=STATUS_CHOICES, invalid_choice_message=BAD_CHOICE)
+    county_code = SelectField("所在县区", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
+    status = SelectField("备案状态", validators=[MARKED_REQUIRED],
+                         choices=STATUS_CHOICES, invalid_choice_message=BAD_CHOICE)
 
 
 class ScopeForm(FlaskForm):
@@ -61,6 +63,6 @@ class InstitutionForm(FlaskForm):
     name = StringField("机构名称", validators=_text(120))
     # Room for the blanks people type between groups of digits; the operation strips them.
     credit_code = StringField("统一社会信用代码", validators=_text(40), description="18位，末位校验码会自动核对")
-    kind = SelectField("机构类型", choices=KIND_CHOICES, invalid_choice_message=BAD_CHOICE)
-    county_code = SelectField("所在县区", choices=[], validate_choice=False)
+    kind = SelectField("机构类型", validators=[MARKED_REQUIRED], choices=KIND_CHOICES, invalid_choice_message=BAD_CHOICE)
+    county_code = SelectField("所在县区", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
     is_active = BooleanField("启用", default=True)

@@ -3,7 +3,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from registry.core.access import any_role_required
-from registry.people.landing import landing_figures
+from registry.people.landing import landing_figures, landing_panels
 
 bp = Blueprint("dashboard", __name__)
 
@@ -11,4 +11,5 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 @any_role_required
 def index():
-    return render_template("people/dashboard.html", figures=landing_figures(current_user))
+    return render_template("people/dashboard.html", figures=landing_figures(current_user),
+                           panels=landing_panels(current_user))

@@ -32,6 +32,10 @@ COUNTY_ALIASES = ("县区", "户籍县区", "所在县区代码")
 
 DOCUMENT_TYPES = {document_type.label: document_type for document_type in DocumentType} | {
     "身份证": DocumentType.RESIDENT_ID, "居住证": DocumentType.HMT_RESIDENCE_PERMIT}
+# The number every downloadable template's sample row gives (GB 11643's own example): a row still holding it is
+# the sample, copied into the data, and is refused rather than registering 张三.
+SAMPLE_DOCUMENT_NUMBER = "11010519491231002X"
+SAMPLE_ROW = "是模板中的示例号码：请删除示例行（或填写学员本人的证件号码）后再导入"
 # Excel keeps 15 significant digits: a longer number typed into a number cell has already lost its tail.
 EXCEL_DIGITS = 15
 
@@ -52,6 +56,8 @@ def parse_document(values: dict[str, Any]) -> tuple[DocumentType, str]:
     raw = long_number_text(values.get("document_number"), DOCUMENT_NUMBER)
     if raw is None:
         raise RowError(DOCUMENT_NUMBER, "不能为空")
+    if raw.upper() == SAMPLE_DOCUMENT_NUMBER:
+        raise RowError(DOCUMENT_NUMBER, SAMPLE_ROW)
     try:
         return document_type, normalize_document(document_type, raw)
     except InvalidDocument as error:
@@ -216,12 +222,26 @@ class PersonRows:
         return self.protector.encrypt(number)
 
 
+def cells_subject(values: dict[str, Any]) -> str:
+    """Who a row is about as its own cells say (name and number masked), for an error found before the row
+    could be read whole: the clerk finds the person in the file without counting rows. It repeats only what
+    the uploader wrote, so it tells them nothing about anyone registered."""
+    name = str(values.get("name") or "").strip()[:60]
+    number = values.get("document_number")
+    number = "" if number is None or isinstance(number, float) else str(number).strip()
+    # An unknown type is masked as 其他 would be: more of the number hidden, never less.
+    document_type = DOCUMENT_TYPES.get(str(values.get("document_type") or "").strip() or "居民身份证",
+                                       DocumentType.OTHER)
+    return " ".join(part for part in (mask_name(name), mask_document(document_type, number)) if part)
+
+
 def parse_rows(rows: list[tuple[int, dict]], parse) -> list[tuple[int, dict | RowError]]:
-    """Each row's parsed fields, or the RowError that names its first bad cell."""
+    """Each row's parsed fields, or the RowError that names its first bad cell and whom the row names."""
     parsed: list[tuple[int, dict | RowError]] = []
     for row, values in rows:
         try:
             parsed.append((row, parse(row, values)))
         except RowError as error:
+            error.subject = error.subject or cells_subject(values)
             parsed.append((row, error))
     return parsed

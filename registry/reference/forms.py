@@ -8,7 +8,7 @@ from wtforms.validators import (
     DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
 )
 
-from registry.core.forms import NOT_AN_INTEGER, REQUIRED, CheckboxesField, readable
+from registry.core.forms import MARKED_REQUIRED, NOT_AN_INTEGER, REQUIRED, CheckboxesField, readable
 from registry.reference.models import LEVEL_LABELS
 from registry.reference.operations import (
     COMPARATORS, EDITION_RANGE, EMPLOYED_LIMIT, OCCUPATION_CODE, OCCUPATION_CODE_MESSAGE, TARGET_YEARS,
@@ -47,18 +47,20 @@ class OccupationForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    indicator_key = SelectField("指标", choices=[], validate_choice=False)
-    county_code = SelectField("县区", choices=[], validate_choice=False, description="选择“开封市”设置全市目标")
+    indicator_key = SelectField("指标", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
+    county_code = SelectField("县区", validators=[MARKED_REQUIRED],
+                              choices=[], validate_choice=False, description="选择“开封市”设置全市目标")
     year = IntegerField("年份", default=2025, invalid_value_message=NOT_AN_INTEGER,
                         validators=[InputRequired(REQUIRED), readable, YEAR_RANGE])
-    comparator = SelectField("比较方式", choices=choices(COMPARATORS.items()), validate_choice=False)
+    comparator = SelectField("比较方式", validators=[MARKED_REQUIRED],
+                             choices=choices(COMPARATORS.items()), validate_choice=False)
     value = DecimalField("目标值", places=None, invalid_value_message=NOT_A_NUMBER,
                          validators=[InputRequired(REQUIRED), readable, NumberRange(min=0, message="不能为负数")],
                          description="按指标的单位填写，最多 4 位小数")
 
 
 class SplitTargetForm(FlaskForm):
-    indicator_key = SelectField("指标", choices=[], validate_choice=False)
+    indicator_key = SelectField("指标", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
     year = IntegerField("年份", default=2025, invalid_value_message=NOT_AN_INTEGER,
                         validators=[InputRequired(REQUIRED), readable, YEAR_RANGE])
 

@@ -10,6 +10,7 @@ from registry.core.spreadsheets import Column, parse_date
 from registry.people.masking import mask_document, mask_name
 from registry.people.person_rows import (
     DOCUMENT_ALIASES, DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, parse_document, parse_rows,
+    subject as row_subject,
 )
 from registry.training import operations
 from registry.training.models import EnrollmentStatus
@@ -91,12 +92,14 @@ class CompletionImporter(ClassImporter):
 
     def _classify(self, row, fields, persons, enrolled) -> tuple[RowOutcome, Any]:
         if isinstance(fields, RowError):
-            return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
+            return fields.outcome(row), None
         subject = mask_document(fields["document_type"], fields["number"])
         person = persons.get(fields["digest"])
         enrollment = enrolled.get(person.id) if person else None
         if enrollment is None:
-            return RowOutcome(row, Outcome.ERROR, "该人员不在本班名单中", DOCUMENT_NUMBER, subject), None
+            # Named as the row names them: the registered name is no business of a class they are not in.
+            return RowOutcome(row, Outcome.ERROR, "该人员不在本班名单中", DOCUMENT_NUMBER,
+                              row_subject(fields["document_type"], fields["number"], fields["name"])), None
         subject = f"{mask_name(person.name)} {subject}"
         if fields["name"] and fields["name"] != person.name:
             return RowOutcome(row, Outcome.ERROR, "与该证件号码登记的姓名不符", NAME, subject), None

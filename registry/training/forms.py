@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from registry.people.identity import DocumentType, Gender
 from registry.people.models import KeyGroup
 from registry.core.forms import (
-    ALL, BAD_CHOICE, NOT_AN_INTEGER, REQUIRED, CheckboxesField, date_field, enum_choices, filter_select, filter_value, optional_int,
+    ALL, BAD_CHOICE, MARKED_REQUIRED, NOT_AN_INTEGER, REQUIRED, CheckboxesField, date_field, enum_choices, filter_select, filter_value, optional_int,
     readable,
 )
 from registry.reference.models import LEVEL_LABELS
@@ -19,17 +19,19 @@ KEY_GROUP_CHOICES = [SelectChoice(int(group), group.label) for group in KeyGroup
 
 
 class ClassForm(FlaskForm):
-    institution_id = SelectField("培训机构", coerce=optional_int, choices=[], validate_choice=False,
+    institution_id = SelectField("培训机构", validators=[MARKED_REQUIRED],
+                                 coerce=optional_int, choices=[], validate_choice=False,
                                  invalid_value_message="请选择培训机构")
     name = StringField("班级名称", validators=[DataRequired(REQUIRED), Length(max=120, message="最多120个字符")],
                        description="例如：2025年第3期焊工（初级）培训班")
-    occupation_id = SelectField("职业", coerce=optional_int, choices=[], validate_choice=False,
+    occupation_id = SelectField("职业", validators=[MARKED_REQUIRED],
+                                coerce=optional_int, choices=[], validate_choice=False,
                                 invalid_value_message="请选择职业")
     work_type = StringField("工种/职业方向", validators=[Optional(), Length(max=60, message="最多60个字符")],
                             description="职业设有工种时须为其中之一；可留空")
     target_level = SelectField("目标等级", coerce=optional_int, choices=LEVEL_CHOICES, validate_choice=False,
                                invalid_value_message="请选择等级")
-    training_type = SelectField("培训类型", choices=enum_choices(TrainingType),
+    training_type = SelectField("培训类型", validators=[MARKED_REQUIRED], choices=enum_choices(TrainingType),
                                 invalid_choice_message=BAD_CHOICE)
     program_key = SelectField("专项工程", choices=[], validate_choice=False)
     is_subsidised = BooleanField("补贴性培训")
@@ -38,7 +40,7 @@ class ClassForm(FlaskForm):
                                              NumberRange(min=1, message="应大于0")])
     starts_on = date_field("开始日期")
     ends_on = date_field("结束日期")
-    county_code = SelectField("培训地点（县区）", choices=[], validate_choice=False)
+    county_code = SelectField("培训地点（县区）", validators=[MARKED_REQUIRED], choices=[], validate_choice=False)
 
     def values(self) -> dict:
         """Keyword arguments for create_class/update_class; institution staff get no institution field."""

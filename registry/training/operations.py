@@ -1,7 +1,7 @@
 """Training operations: classes, their status, enrolment and completion. The caller commits."""
 import enum
 import math
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -150,8 +150,9 @@ def _check_dates_keep_enrolments(training_class: TrainingClass, starts_on: date,
         sa.select(sa.func.min(Enrollment.enrolled_on), sa.func.max(Enrollment.enrolled_on))
         .where(Enrollment.class_id == training_class.id)
     ).one()
-    if earliest is not None and starts_on > earliest:
-        raise InvalidInput("starts_on", f"开始日期：已有学员于 {earliest.isoformat()} 报名，不能晚于该日")
+    if earliest is not None and starts_on > earliest + timedelta(days=early_enrolment_days()):
+        raise InvalidInput("starts_on", f"开始日期：已有学员于 {earliest.isoformat()} 报名，不能晚于该日"
+                                        f" {early_enrolment_days()} 天以上")
     if latest is not None and ends_on < latest:
         raise InvalidInput("ends_on", f"结束日期：已有学员于 {latest.isoformat()} 报名，不能早于该日")
 
@@ -170,13 +171,36 @@ def default_enrolment_date(training_class: TrainingClass) -> date:
     return today if training_class.starts_on <= today <= training_class.ends_on else training_class.starts_on
 
 
+def early_enrolment_days() -> int:
+    """How many days before its start a class may already enrol (app config ENROLLMENT_EARLY_DAYS)."""
+    return current_app.config["ENROLLMENT_EARLY_DAYS"]
+
+
+def enrolment_date_problem(training_class: TrainingClass, enrolled_on: date) -> tuple[str, str]:
+    """("error" or "warning", why) for a 报名日期 outside the class's dates, ("", "") inside them.
+
+    Registering ahead of the start is common (a class fills before it opens): up to early_enrolment_days()
+    before it is only worth a look, earlier than that or after the class ended it is a mistake.
+    """
+    start, end = training_class.starts_on, training_class.ends_on
+    if start <= enrolled_on <= end:
+        return "", ""
+    early = (start - enrolled_on).days
+    if 0 < early <= early_enrolment_days():
+        return "warning", f"报名日期 {enrolled_on.isoformat()} 早于开班日期 {start.isoformat()} {early} 天（允许提前 " \
+                          f"{early_enrolment_days()} 天内报名），请核对"
+    return "error", f"{enrolled_on.isoformat()} 不在培训班起止日期 {start.isoformat()} 至 {end.isoformat()} 之内" \
+                    f"（开班前最多可提前 {early_enrolment_days()} 天报名）"
+
+
 def enroll_person(actor, training_class: TrainingClass, person: Person,
                   enrolled_on: date | None = None) -> Enrollment:
     check_accepts_enrolment(actor, training_class)
     enrolled_on = enrolled_on or default_enrolment_date(training_class)
-    if not training_class.starts_on <= enrolled_on <= training_class.ends_on:
+    if enrolment_date_problem(training_class, enrolled_on)[0] == "error":
         raise InvalidInput("enrolled_on", f"报名日期：应在培训班起止日期 {training_class.starts_on.isoformat()}"
-                                          f" 至 {training_class.ends_on.isoformat()} 之内")
+                                          f" 至 {training_class.ends_on.isoformat()} 之内"
+                                          f"（开班前最多可提前 {early_enrolment_days()} 天报名）")
     if db.session.scalar(sa.select(Enrollment.id).where(
         Enrollment.class_id == training_class.id, Enrollment.person_id == person.id,
     )):

@@ -45,6 +45,11 @@ def _note_rural_gains(groups: list[dict]) -> None:
             sa.select(Enrollment.class_id).where(Enrollment.person_id.in_(gaining)).distinct()))
 
 
+def _warned(message: str, fields: dict) -> str:
+    # A warning does not stop the row: it rides on the row's answer, which the report shows in full.
+    return f"{message}；提醒：{fields['warning']}" if fields["warning"] else message
+
+
 class ClassImporter(Importer):
     """What both schemas share: the class, its scope check, and the persons the rows name (PersonRows)."""
 
@@ -94,16 +99,15 @@ class RosterImporter(ClassImporter):
                 enrolled_on = parse_date(values["enrolled_on"])
             except ValueError as error:
                 raise RowError(ENROLLED_ON, str(error)) from None
-        start, end = self.training_class.starts_on, self.training_class.ends_on
-        if not start <= enrolled_on <= end:
-            raise RowError(ENROLLED_ON, f"{enrolled_on.isoformat()} 不在培训班起止日期 {start.isoformat()} 至 "
-                                        f"{end.isoformat()} 之内")
+        problem, why = operations.enrolment_date_problem(self.training_class, enrolled_on)
+        if problem == "error":
+            raise RowError(ENROLLED_ON, why)
         digest = self.people.digest(document_type, number)
         self.people.claim(row, digest)
         return {"document_type": document_type, "number": number, "digest": digest, "name": name,
                 "gender": gender or entered_gender, "birth_on": birth_on, "county_code": county_code,
                 "phone": parse_phone(values["phone"]), "key_groups": parse_key_groups(values["key_groups"]),
-                "enrolled_on": enrolled_on}
+                "enrolled_on": enrolled_on, "warning": why}
 
     def check_chunk(self, rows):
         # Checked here rather than in __init__, which also serves the job page long after the class finished.
@@ -118,19 +122,20 @@ class RosterImporter(ClassImporter):
 
     def _classify(self, row, fields, persons, enrolled) -> tuple[RowOutcome, Any]:
         if isinstance(fields, RowError):
-            return RowOutcome(row, Outcome.ERROR, fields.message, fields.column), None
+            return fields.outcome(row), None
         who = subject(fields["document_type"], fields["number"], fields["name"])
         if refused := self.people.refusal(fields["digest"]):
             return RowOutcome(row, Outcome.ERROR, refused.message, refused.column, who), None
         known = self.people.answerable(persons.get(fields["digest"]), self.committing)
         if known is None:
-            return RowOutcome(row, Outcome.NEW, "新登记人员并报名" + self.people.new_note, subject=who), fields
+            return RowOutcome(row, Outcome.NEW, _warned("新登记人员并报名" + self.people.new_note, fields),
+                              subject=who), fields
         if mismatch := self.people.name_mismatch(known, fields["name"]):
             return RowOutcome(row, Outcome.ERROR, mismatch.message, mismatch.column, who), None
         if known.id in enrolled:
             return RowOutcome(row, Outcome.SKIPPED, "已在本班，不重复报名", subject=who), None
         extra_groups = fields["key_groups"] & ~known.key_groups
-        return RowOutcome(row, Outcome.EXISTING, "已登记人员报名", subject=who), \
+        return RowOutcome(row, Outcome.EXISTING, _warned("已登记人员报名", fields), subject=who), \
             fields | {"person_id": known.id, "extra_groups": extra_groups}
 
     def write_chunk(self, payloads: list[dict]) -> None:

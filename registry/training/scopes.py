@@ -5,6 +5,7 @@ from flask import abort
 from registry.core.roles import Role
 from registry.core.db import db
 from registry.core.errors import Forbidden
+from registry.organizations.models import AgencyScope
 from registry.training.models import Enrollment, TrainingClass
 
 
@@ -25,6 +26,24 @@ def may_read(user, training_class: TrainingClass) -> bool:
     return (role is Role.ADMIN
             or (role is Role.INSTITUTION and training_class.institution_id == user.institution_id)
             or (role is Role.COUNTY and training_class.county_code == user.county_code))
+
+
+def linkable_classes(user) -> sa.ColumnElement[bool]:
+    """A WHERE clause on TrainingClass: the classes this user may link an assessment batch to.
+
+    An agency reads no class, yet assesses their trainees: it may name (never open) the classes of the
+    occupations in its filed scope, which is all a batch of its own can be about. Others link what they read.
+    """
+    if getattr(user, "role", None) is Role.AGENCY:
+        return TrainingClass.occupation_id.in_(
+            sa.select(AgencyScope.occupation_id).where(AgencyScope.agency_id == user.agency_id))
+    return readable_classes(user)
+
+
+def may_link(user, training_class: TrainingClass) -> bool:
+    """Whether the user may link a batch to this class; no user is the system itself (seeding, tests)."""
+    return user is None or bool(db.session.scalar(
+        sa.select(sa.func.count()).where(TrainingClass.id == training_class.id, linkable_classes(user))))
 
 
 def may_write(user, training_class: TrainingClass) -> bool:

@@ -271,8 +271,8 @@ def test_upload_page_links_back_and_template_round_trips(client, upload, batch):
     assert f"/assessment/batches/{batch.id}" in page and "合格线：每项成绩不低于 60 分" in page
     workbook = client.get("/assessment/templates/results.xlsx")
     assert workbook.status_code == 200
-    job = upload(workbook.data, filename="认定成绩模板.xlsx")
-    assert job.counts == {"new": 1}, job.message
+    # The sample row sits on the 说明 sheet, which is never imported.
+    assert upload(workbook.data, filename="认定成绩模板.xlsx").message == "文件中没有数据行"
     blank = client.get("/assessment/templates/results.csv").data
     assert upload(blank).message == "文件中没有数据行"
     assert client.get("/assessment/templates/results.pdf").status_code == 404
@@ -354,3 +354,12 @@ def test_a_single_result_for_a_holder_is_refused_without_a_reason(batch, make_ba
         record_result(None, second, person, theory=80, practical=80)
     assert not record_result(None, second, person, theory=40, practical=80).is_passed  # 补考 of a fail is fine
     db.session.rollback()
+
+
+def test_a_row_error_names_the_person_as_the_row_gives_them(client, upload):
+    rows = result_rows(2)
+    rows[1][4] = "101"
+    job = upload(csv_bytes(rows))
+    html = client.get(f"/imports/{job.id}?only=error").get_data(as_text=True)
+    masked = resident_id(2)[:6] + "********" + resident_id(2)[-4:]
+    assert re.search(rf'<tr class="outcome-error"><td>3</td><td>错误</td><td>考\*2 {re.escape(masked)}</td>', html), html

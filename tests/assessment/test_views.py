@@ -89,7 +89,7 @@ def test_administrator_chooses_the_agency(make_user, login, agency):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"level": "2"}, "等级：焊工 二级/技师 不在本机构 2025-05-10 有效的备案范围内"),
+    ({"level": "2"}, "等级：请选择等级"),  # not in the filed scope: not even offered
     ({"level": "9"}, "等级：请选择等级"),
     ({"assessed_on": "2023-12-31"}, "不在本机构 2023-12-31 有效的备案范围内"),
     ({"assessed_on": "2025/05/10"}, "认定日期：日期格式应为 年-月-日"),
@@ -97,8 +97,8 @@ def test_administrator_chooses_the_agency(make_user, login, agency):
     ({"assessed_until": "2025-05-01"}, "结束日期：不能早于认定日期"),
     ({"occupation_id": ""}, "职业：未知的职业 （空）"),
     ({"county_code": ""}, "认定地点：未知或已撤销的县区代码 （空）"),
-    ({"training_class_id": "99999"}, "关联培训班：培训班 99999 不存在"),
-    ({"training_class_id": "第三期"}, "关联培训班编号：应为整数"),
+    ({"training_class_id": "99999"}, "关联培训班：请从列表中选择培训班"),
+    ({"training_class_id": "第三期"}, "关联培训班：请从列表中选择培训班"),
 ])
 def test_bad_batch_input_shows_the_reason_and_writes_nothing(staff_client, overrides, message):
     before = count(AuditEvent)

@@ -11,9 +11,8 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from registry.core.spreadsheets import (
-    Column, SpreadsheetError, open_sheet, parse_date, template_csv, template_workbook, write_csv, write_xlsx,
-)
+from registry.core.spreadsheet_files import template_csv, template_workbook, write_csv, write_xlsx
+from registry.core.spreadsheets import Column, SpreadsheetError, open_sheet, parse_date
 
 COLUMNS = [
     Column("document_number", "证件号码", aliases=("身份证号", "身份证号码")),
@@ -304,18 +303,26 @@ def test_template_workbook_uploads_back_without_rows():
 
 
 def test_template_workbook_marks_required_columns_and_keeps_id_numbers_as_text():
-    worksheet = load_workbook(io.BytesIO(template_workbook(COLUMNS, [ROWS[0]], title="培训花名册"))).active
+    workbook = load_workbook(io.BytesIO(template_workbook(COLUMNS, [ROWS[0]], title="培训花名册")))
+    worksheet = workbook["说明"]
+    assert [cell.value for cell in worksheet[4]] == HEADER
+    assert worksheet["A4"].font.color.rgb.endswith("C00000")
+    assert worksheet.column_dimensions["A"].number_format == "@"
+    assert [cell.value for cell in worksheet[5]] == ROWS[0]
+    worksheet = workbook.active
     assert worksheet.title == "培训花名册"
     assert [cell.value for cell in worksheet[1]] == HEADER
     assert worksheet["A1"].font.color.rgb.endswith("C00000") and worksheet["A1"].comment.text == "必填"
     assert worksheet["C1"].font.b and worksheet["C1"].comment.text == "选填"
     assert worksheet.column_dimensions["A"].number_format == "@"
     assert worksheet.column_dimensions["A"].width > 20  # fits the 18-digit sample
-    assert [cell.value for cell in worksheet[2]] == ROWS[0]
+    assert worksheet.max_row == 1  # the sample is on 说明 only
 
 
-def test_template_with_sample_rows_reads_them():
-    assert read_all(template_workbook(COLUMNS, ROWS), "模板.xlsx") == EXPECTED
+def test_a_template_sample_is_never_read_as_data():
+    data = template_workbook(COLUMNS, ROWS)
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["导入模板", "说明"]
+    assert read_all(data, "模板.xlsx") == []
 
 
 def test_template_csv_has_bom_and_uploads_back():
@@ -575,7 +582,7 @@ def test_files_name_their_sheet_and_maker_in_chinese():
 
     import openpyxl as _openpyxl
 
-    from registry.core.spreadsheets import write_xlsx
+    from registry.core.spreadsheet_files import write_xlsx
 
     workbook = _openpyxl.load_workbook(_io.BytesIO(write_xlsx(["姓名"], [["王一"]], "学员名单")))
     assert workbook.sheetnames == ["学员名单"]

@@ -150,7 +150,9 @@ def test_update_keeps_dates_around_existing_enrolments(admin, make_class, make_p
     operations.enroll_person(admin, training_class, make_person(), date(2025, 3, 10))
     values = class_input(training_class.institution_id)
     with pytest.raises(InvalidInput, match="开始日期：已有学员于 2025-03-10 报名，不能晚于该日"):
-        operations.update_class(admin, training_class, **values | {"starts_on": date(2025, 3, 11)})
+        operations.update_class(admin, training_class, **values | {"starts_on": date(2025, 4, 10)})
+    # Within ENROLLMENT_EARLY_DAYS (30) of the earliest enrolment the start may still move later.
+    operations.update_class(admin, training_class, **values | {"starts_on": date(2025, 4, 9)})
     with pytest.raises(InvalidInput, match="结束日期：已有学员于 2025-03-10 报名，不能早于该日"):
         operations.update_class(admin, training_class, **values | {"ends_on": date(2025, 3, 9),
                                                                     "starts_on": date(2025, 3, 1)})
@@ -253,11 +255,14 @@ def test_enrolment_refuses_twice_dates_outside_and_finished_classes(admin, make_
     with pytest.raises(InvalidInput, match="报名日期：应在培训班起止日期 2025-03-01 至 2025-04-30 之内"):
         operations.enroll_person(admin, training_class, make_person(), date(2025, 5, 1))
     with pytest.raises(InvalidInput, match="报名日期：应在培训班起止日期"):
-        operations.enroll_person(admin, training_class, make_person(), date(2025, 2, 28))
+        operations.enroll_person(admin, training_class, make_person(), date(2025, 1, 29))
+    # Up to ENROLLMENT_EARLY_DAYS (30) before the start a trainee may already enrol.
+    assert operations.enroll_person(admin, training_class, make_person(), date(2025, 1, 30)).enrolled_on \
+        == date(2025, 1, 30)
     finished = make_class(status=ClassStatus.FINISHED)
     with pytest.raises(InvalidInput, match="状态：培训班已结束，不能再报名"):
         operations.enroll_person(admin, finished, person)
-    assert count(Enrollment) == 1
+    assert count(Enrollment) == 2
 
 
 def test_enrol_by_document_registers_a_new_person_with_key_groups(staff, make_class):
