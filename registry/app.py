@@ -21,6 +21,7 @@ from registry.core.ratelimit import init_limiter
 from registry.core.security_headers import init_security_headers
 from registry.core.tasks import init_tasks
 from registry.stats.maintenance import init_totals
+from registry.stats.home import init_county_home
 from registry.training.home import init_institution_home
 
 # The layers, bottom to top (tests/test_layering.py holds the imports to this order).
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_tasks(app)
     init_totals()
     init_institution_home()
+    init_county_home()
     _register_protection(app)
     _register_blueprints(app)
     _register_request_hooks(app)
