@@ -21,6 +21,7 @@ from registry.core.ratelimit import init_limiter
 from registry.core.security_headers import init_security_headers
 from registry.core.tasks import init_tasks
 from registry.stats.maintenance import init_totals
+from registry.assessment.home import init_agency_home
 from registry.stats.home import init_county_home
 from registry.training.home import init_institution_home
 
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_totals()
     init_institution_home()
     init_county_home()
+    init_agency_home()
     _register_protection(app)
     _register_blueprints(app)
     _register_request_hooks(app)
