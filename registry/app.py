@@ -105,13 +105,14 @@ def _register_protection(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import (  # noqa: F401  (they attach their routes to the API blueprint)
-        assessment_views, openapi, public_views, stats_views, training_views,
+        assessment_views, bulk_check_views, openapi, public_views, stats_views, training_views,
     )
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
+    from registry.certificates import bulk_verify_views  # noqa: F401  (adds the bulk check page to verify)
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
     from registry.certificates import import_views as history_import_views  # noqa: F401  (history import routes)
     from registry.certificates.views import bp as certificates_bp
