@@ -10,13 +10,14 @@ from flask import jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry.api.errors import ApiError
-from registry.api.public_views import api
 from registry.api.spec import MAX_BODY_BYTES, Operation, declare, exactly
 from registry.api.views import bp
 from registry.certificates import bulk_verification as bulk
 from registry.certificates.rendering import signing_key
 from registry.core.ratelimit import charge_client, configured, limiter
 
+# The verify call's limit per client, as GET /api/v1/certificates/<number>, and the uploads' own.
+api = limiter.limit(configured("VERIFY_API_LIMITS"))
 uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"))
 TEXT = {"type": "string"}
 COUNT = {"type": "integer", "minimum": 0}

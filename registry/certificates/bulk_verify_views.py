@@ -10,10 +10,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from registry.certificates import bulk_verification as bulk
 from registry.certificates.rendering import signing_key
-from registry.certificates.verify_views import bp, pages, uploads
+from registry.certificates.verify_views import bp
 from registry.core.exports import XLSX_MIMETYPE
-from registry.core.ratelimit import charge_client
+from registry.core.ratelimit import charge_client, configured, limiter
 from registry.core.spreadsheets import template_workbook
+
+# The verify pages' shared budget (the same scope as registry/certificates/verify_views.py) and the uploads' own.
+pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
+uploads = limiter.limit(configured("VERIFY_UPLOAD_LIMITS"), methods=["POST"])
 
 
 @bp.route("/verify/bulk", methods=["GET", "POST"])
