@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.certificates import bulk_verify_views  # noqa: F401  (adds the bulk check page to verify)
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
     from registry.certificates import import_views as history_import_views  # noqa: F401  (history import routes)
+    from registry.certificates.share_views import bp as sharing_bp
     from registry.certificates.views import bp as certificates_bp
     from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
@@ -131,7 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.training.views import bp as training_bp
 
     for blueprint in (core_bp, dashboard_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
-                      certificates_bp, oversight_bp, imports_bp, stats_bp, tokens_bp):
+                      certificates_bp, sharing_bp, oversight_bp, imports_bp, stats_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.
     csrf.exempt(verify_bp)
