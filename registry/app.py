@@ -111,16 +111,18 @@ def _register_protection(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import (  # noqa: F401  (they attach their routes to the API blueprint)
-        assessment_views, openapi, public_views, stats_views, training_views,
+        assessment_views, bulk_check_views, openapi, public_views, stats_views, training_views,
     )
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
+    from registry.certificates import bulk_verify_views  # noqa: F401  (adds the bulk check page to verify)
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
     from registry.certificates import credential_views  # noqa: F401  (adds the credential routes to verify)
     from registry.certificates import import_views as history_import_views  # noqa: F401  (history import routes)
+    from registry.certificates.share_views import bp as sharing_bp
     from registry.certificates.views import bp as certificates_bp
     from registry.core.import_views import bp as imports_bp
     from registry.core.views import bp as core_bp
@@ -138,7 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.training.views import bp as training_bp
 
     for blueprint in (core_bp, dashboard_bp, accounts_bp, organizations_bp, reference_bp, people_bp, training_bp, assessment_bp,
-                      certificates_bp, oversight_bp, imports_bp, stats_bp, tokens_bp):
+                      certificates_bp, sharing_bp, oversight_bp, imports_bp, stats_bp, tokens_bp):
         app.register_blueprint(blueprint)
     # Public and stateless: no session to ride on, and an upload is read once and never kept.
     csrf.exempt(verify_bp)

@@ -9,7 +9,7 @@ from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from registry.accounts.cli import disable_user_command, reset_password_command
 from registry.assessment.cli import eligibility_command
 from registry.core.roles import Role
-from registry.certificates.cli import verify_credential_command, verify_qr_command
+from registry.certificates.cli import verify_credential_command, verify_qr_command, verify_signature_command
 from registry.core.audit import client_address, record_event
 from registry.core.audit_cli import audit_command
 from registry.core.db import db
@@ -178,7 +178,8 @@ def purge_files_command() -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (init_db_command, seed_command, demo_command, create_user_command, serve_command,
-                    worker_command, transfer_command, verify_qr_command, verify_credential_command, stats_command,
+                    worker_command, transfer_command, verify_qr_command, verify_credential_command,
+                    verify_signature_command, stats_command,
                     audit_command, purge_files_command, disable_user_command, reset_password_command, oversight_command,
                     eligibility_command):
         app.cli.add_command(command)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from registry.core.roles import Role
 from registry.api.models import ApiToken
+from registry.certificates import share_links
 from registry.core.db import db
 
 PUBLIC = "public"
@@ -113,6 +114,14 @@ ROUTES: dict[str, Entry] = {
     "verify.holder_credential": Entry("/verify/{certificate_number}/credential.jwt?{qr_query}", PUBLIC),
     "verify.status_list": Entry("/credentials/status/0", PUBLIC),
     "verify.issuer": Entry("/credentials/issuer", PUBLIC),
+    "verify.bulk_check": Entry("/verify/bulk", PUBLIC),
+    "verify.bulk_template": Entry("/verify/bulk/template.xlsx", PUBLIC),
+    # Public, and an empty body is a bad list (400): checked as an API call anyone may make.
+    "api.bulk_check": Entry("/api/v1/certificates/bulk-check", PUBLIC, "POST"),
+    "sharing.shared": Entry("/share/{share_token}", PUBLIC),
+    "sharing.share_links_page": Entry("/certificates/{certificate_id}/share-links", ASSESSMENT_READERS),
+    "sharing.revoke_link": Entry("/certificates/{certificate_id}/share-links/{share_link_id}/revoke",
+                                 ASSESSMENT_WRITERS, "POST"),
     "api.verify_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
     # The world's batch is the agency user's, held in the county user's county, approved and issued.
     "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
@@ -227,6 +236,9 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
     certificate = _certificate(approved_batch(agency=agency, passed=1, failed=0))
     ids |= {"certificate_number": certificate.number, "certificate_id": certificate.id,
             "batch_id": certificate.batch_id, "qr_query": _qr_query(certificate)}
+    link, share_token = share_links.create_share_link(None, certificate, 30)
+    db.session.commit()
+    ids |= {"share_link_id": link.id, "share_token": share_token}
     ids |= _oversight(users[Role.COUNTY], agency)
     return users, ids
 
@@ -289,7 +301,9 @@ def test_role_gets_what_the_matrix_says(app, client, login, world, endpoint, rol
     elif role is not None:
         login(users[role])
     response = client.open(entry.path.format(**ids), method=entry.method, headers=headers)
-    if api and role is not None and role in entry.allowed:
+    if entry.allowed == PUBLIC and entry.method == "POST" and entry.path.startswith("/api/v1/"):
+        assert response.status_code not in (401, 403, 404, 500), response.status_code
+    elif api and role is not None and role in entry.allowed:
         assert response.status_code not in (401, 403, 404, 500), response.get_json()  # an empty body: 415/422
     elif entry.allowed == PUBLIC or (role is not None and role in entry.allowed):
         assert response.status_code in (200, 302), response.status_code

@@ -1,4 +1,5 @@
-"""`registry verify-qr TEXT`: tells a genuine certificate QR from a forged one, offline, by the public key."""
+"""`registry verify-qr TEXT`: tells a genuine certificate QR from a forged one, offline, by the public key;
+`registry verify-signature FILE SIG`: the same key checks a signed file (a bulk check's answer)."""
 from pathlib import Path
 
 import click
@@ -8,7 +9,7 @@ from flask import current_app
 from registry.certificates import credential, credential_check, signing
 from registry.reference.models import LEVEL_LABELS
 
-VALID, FORGED = "有效", "伪造"
+VALID, FORGED, INVALID = "有效", "伪造", "无效"
 
 
 def configured_public_key() -> Ed25519PublicKey:
@@ -84,3 +85,23 @@ def verify_credential_command(file: str, public_key_file: str | None, status_fil
     if revoked is None:
         click.echo("  状态：未核对撤销状态（用 --status-list 提供状态列表文件，或用 --fetch 联网获取）")
     raise SystemExit(1 if revoked else 0)
+
+
+@click.command("verify-signature")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("signature", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="PEM file of the registry's public key (/certificates/public-key.pem); without it, the "
+                   "key of this installation's configuration.")
+def verify_signature_command(file: str, signature: str, public_key_file: str | None) -> None:
+    """Check a signed file (a bulk check's .xlsx) against its detached Ed25519 signature (the .sig beside it).
+
+    Prints 有效 or 无效, exit 0 or 1. The same key as verify-qr; needs no database.
+    """
+    public_key = key_from_file(public_key_file) if public_key_file else configured_public_key()
+    data, signed = Path(file).read_bytes(), Path(signature).read_bytes()
+    if signing.is_file_authentic(public_key, data, signed):
+        click.echo(f"{VALID}：文件与签名一致，由本系统的密钥签名，未被改动")
+        raise SystemExit(0)
+    click.echo(f"{INVALID}：文件已被改动，或签名不是本系统的密钥所签")
+    raise SystemExit(1)

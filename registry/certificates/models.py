@@ -132,3 +132,28 @@ CERTIFIED = person_tie(
     county=lambda user: sa.and_(Certificate.batch_id == AssessmentBatch.id,
                                 AssessmentBatch.county_code == user.county_code),
     agency=lambda user: Certificate.agency_id == user.agency_id)
+
+
+class ShareLink(db.Model):
+    """分享链接 — a time-limited address that shows one certificate with the holder's full name, made by the
+    issuing agency (or the administrator) at the holder's request (registry/certificates/share_links.py).
+
+    Only the SHA-256 of the token is kept: the link is shown once, and a copy of the database opens nothing.
+    """
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    view_count: Mapped[int] = mapped_column(default=0)
+    last_viewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    certificate: Mapped[Certificate] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

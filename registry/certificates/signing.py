@@ -90,6 +90,20 @@ def is_authentic(public_key: Ed25519PublicKey, claim: QrClaim) -> bool:
     return True
 
 
+def sign_file(private_key: Ed25519PrivateKey, data: bytes) -> bytes:
+    """A detached signature (64 raw bytes) over a whole file's bytes: the signed bulk-check workbook carries
+    one beside it, checkable by `registry verify-signature` or by OpenSSL with the published public key."""
+    return private_key.sign(data)
+
+
+def is_file_authentic(public_key: Ed25519PublicKey, data: bytes, signature: bytes) -> bool:
+    try:
+        public_key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
 def _encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

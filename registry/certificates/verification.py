@@ -67,7 +67,7 @@ def parse_number(raw: str) -> str:
     return number
 
 
-def _same_name(typed: str, printed: str) -> bool:
+def same_name(typed: str, printed: str) -> bool:
     def plain(text: str) -> str:
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
@@ -234,7 +234,7 @@ def verify_number(number: str, name: str | None = None) -> Verdict:
     name_matches = None
     if name and name.strip():
         printed = (certificate.snapshot or {}).get("name") or certificate.person.name
-        name_matches = _same_name(name, printed)
+        name_matches = same_name(name, printed)
     return Verdict(number, certificate.status.value, certificate, name_matches)
 
 

@@ -3,7 +3,7 @@ Chinese answer when a client exceeds them."""
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
@@ -18,6 +18,8 @@ DEFAULT_LIMITS = {
     "VERIFY_PAGE_LIMITS": "60/minute;1000/day",
     "VERIFY_UPLOAD_LIMITS": "10/minute;200/day",
     "VERIFY_API_LIMITS": "120/minute;5000/day",
+    # Per client address: rows of employer bulk checks (a name compared is a guess tried, whichever path).
+    "VERIFY_BULK_ROW_LIMITS": "5000/hour;20000/day",
     # Per user: ID numbers an import (dry run or commit) looks up that are not in the user's records.
     "PERSON_LOOKUP_LIMITS": "50000/hour;200000/day",
 }
@@ -54,6 +56,12 @@ def spend(name: str, key: str, cost: int) -> bool:
     strategy = limiter.limiter
     items = parse_many(current_app.config[name])
     return all([strategy.hit(item, name.lower(), key, cost=cost) for item in items])
+
+
+def charge_client(name: str, cost: int) -> None:
+    """`spend` for the calling client's address; answers 429 (the handler below) once a window is spent."""
+    if not spend(name, get_remote_address(), cost):
+        abort(429)
 
 
 def described(name: str) -> str:

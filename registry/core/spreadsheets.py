@@ -104,7 +104,7 @@ class Sheet:
                 continue
             count += 1
             if count > self._max_rows:
-                raise SpreadsheetError(f"行数过多：超过 {self._max_rows} 行")
+                raise SpreadsheetError(f"行数过多：超过 {self._max_rows} 行（第 {number} 行是第 {count} 个数据行）")
             yield number, row
 
 
