@@ -20,7 +20,8 @@ from registry.certificates.models import Certificate, CertificateKind
 from registry.certificates.verification import CHINA, NAME_LENGTH, parse_number, same_name
 from registry.core.db import db
 from registry.core.errors import InvalidInput
-from registry.core.spreadsheets import Column, SpreadsheetError, open_sheet, write_xlsx
+from registry.core.spreadsheet_files import write_xlsx
+from registry.core.spreadsheets import Column, SpreadsheetError, open_sheet
 from registry.people.models import Person
 
 MAX_ROWS = 1000

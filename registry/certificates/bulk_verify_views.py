@@ -13,7 +13,7 @@ from registry.certificates.rendering import signing_key
 from registry.certificates.verify_views import bp
 from registry.core.exports import XLSX_MIMETYPE
 from registry.core.ratelimit import charge_client, configured, limiter
-from registry.core.spreadsheets import template_workbook
+from registry.core.spreadsheet_files import template_workbook
 
 # The verify pages' shared budget (the same scope as registry/certificates/verify_views.py) and the uploads' own.
 pages = limiter.shared_limit(configured("VERIFY_PAGE_LIMITS"), scope="verify-pages")
