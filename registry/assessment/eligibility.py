@@ -28,8 +28,9 @@ def register_certificate_dates(finder: CertificateDates) -> CertificateDates:
     return finder
 
 
-def rule_for(level: int) -> EligibilityRule | None:
-    return db.session.get(EligibilityRule, level)
+def rule_for(level: int | None) -> EligibilityRule | None:
+    """None for a 专项职业能力 batch (no level): no level's rule applies to it."""
+    return db.session.get(EligibilityRule, level) if level is not None else None
 
 
 def describe(rule: EligibilityRule) -> str:
@@ -46,7 +47,7 @@ def describe(rule: EligibilityRule) -> str:
 
 def held_since(batch: AssessmentBatch, person_ids: list[int]) -> dict[int, date]:
     """When each person got the certificate one level below the batch's, same occupation (earliest valid)."""
-    if batch.level >= 5 or not person_ids:
+    if batch.level is None or batch.level >= 5 or not person_ids:
         return {}
     found: dict[int, date] = {}
     for finder in CERTIFICATE_DATES:
