@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
+    from registry.assessment import special_views  # noqa: F401  (adds the 专项 batch form to assessment)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.reference.views import bp as reference_bp
     from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats import target_views  # noqa: F401  (adds the county targets form to stats)
+    from registry.stats import kinds_views  # noqa: F401  (adds the counted kinds page to stats)
     from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp

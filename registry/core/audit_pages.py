@@ -20,6 +20,9 @@ ACTION_LABELS = {
     "import_completions": "导入结业信息", "import_results": "导入认定成绩", "import_history": "导入历史证书",
     "generate_roster": "生成演示名单", "generate_results": "生成演示成绩", "generate": "生成演示数据",
     "seed": "载入基础数据", "rebuild": "重建统计",
+    "file_special_item": "专项职业能力备案", "withdraw_special_item": "撤回专项职业能力备案",
+    "set_counted_kinds": "设置持证口径", "rebuild_failed": "重建统计失败",
+    "set_eligibility_rule": "设置申报条件", "clear_eligibility_rule": "取消申报条件",
 }
 ENTITY_LABELS = {
     "agency": "评价机构", "agency_scope": "备案范围", "api_token": "接口令牌", "assessment_batch": "认定批次",
@@ -28,7 +31,7 @@ ENTITY_LABELS = {
     "person": "人员", "person_photo": "人员照片", "seed_data": "基础数据", "sign_in": "登录",
     "statistics": "统计", "stats_report": "统计报表", "target": "目标", "training_class": "培训班",
     "training_list": "培训名单", "assessment_list": "认定批次清单", "user": "用户", "demo_data": "演示数据",
-    "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志",
+    "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志", "eligibility_rule": "申报条件",
 }
 # The page that shows an object, and the name of its id argument.
 ENTITY_PAGES = {
