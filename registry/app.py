@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
     from registry.assessment import special_views  # noqa: F401  (adds the 专项 batch form to assessment)
+    from registry.assessment import eligibility_views  # noqa: F401  (adds the eligibility rules page)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
     from registry.certificates import download_views  # noqa: F401  (adds the PDF routes to certificates)

@@ -43,6 +43,8 @@ ENTITY_PAGES = {
     "import_job": ("imports.job_detail", "job_id"),
 }
 FIELD_LABELS = {
+    "previous_level_years": "持低一级证书年限", "work_years": "从事本职业年限", "education": "学历",
+    "special_item_id": "专项职业能力项目编号", "special_item": "专项职业能力项目编码",
     "name": "名称", "status": "状态", "reason": "原因", "rows": "行数", "list": "清单", "filename": "文件名",
     "number": "编号", "username": "用户名", "display_name": "姓名", "role": "角色", "county_code": "县区代码",
     "agency_id": "评价机构编号", "institution_id": "培训机构编号", "is_active": "是否启用", "format": "格式",
