@@ -36,8 +36,9 @@ def _form() -> SpecialBatchForm:
     form = SpecialBatchForm()
     items = sa.select(SpecialItem).where(SpecialItem.is_active).order_by(SpecialItem.code)
     if current_user.role is Role.ADMIN:
-        form.agency_id.choices = [("", "（请选择）"), *db.session.execute(
-            sa.select(Agency.id, Agency.name).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.name))]
+        agencies = sa.select(Agency.id, Agency.name).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.name)
+        form.agency_id.choices = [("", "（请选择）"), *((agency_id, name) for agency_id, name in
+                                                    db.session.execute(agencies))]
     else:
         del form.agency_id  # an agency plans only its own batches, of the items it is filed for
         items = items.where(SpecialItem.id.in_(sa.select(AgencySpecialItem.special_item_id).where(

@@ -59,3 +59,25 @@ def test_withdrawing_a_filing_is_audited(client, login, make_user, make_agency):
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "withdraw_special_item"))
     assert event.before["name"] == "通许烧鸡制作"
     assert client.post(f"/admin/agencies/{agency.id}/special-items/{item_id('KF-ZX-003')}/withdraw").status_code == 404
+
+
+def test_the_admin_plans_a_special_batch_for_a_filed_agency(client, login, make_user, make_agency):
+    from datetime import date
+
+    from registry.organizations.special_filing import file_special_item
+
+    filed, other = make_agency(), make_agency()
+    file_special_item(None, filed, item_id("KF-ZX-004"), date(2024, 1, 1))
+    db.session.commit()
+    login(make_user())
+    form = client.get("/assessment/batches/new-special").get_data(as_text=True)
+    assert filed.name in form and "祥符仿真花制作（KF-ZX-004）" in form
+    refused = client.post("/assessment/batches/new-special", data={
+        "agency_id": other.id, "special_item_id": item_id("KF-ZX-004"), "assessed_on": "2025-05-10",
+        "county_code": "410221"})
+    assert f"{other.name} 未备案“祥符仿真花制作”" in refused.get_data(as_text=True)
+    client.post("/assessment/batches/new-special", data={
+        "agency_id": filed.id, "special_item_id": item_id("KF-ZX-004"), "assessed_on": "2025-05-10",
+        "county_code": "410221"})
+    batch = db.session.scalar(sa.select(AssessmentBatch))
+    assert (batch.agency_id, batch.special_item_id, batch.level) == (filed.id, item_id("KF-ZX-004"), None)
