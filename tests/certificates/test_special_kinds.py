@@ -162,3 +162,19 @@ def test_results_of_a_special_batch_refuse_a_level_column(filed_agency, make_per
     with pytest.raises(RowError, match="与本批次的专项职业能力项目“杞县砂锅制作"):
         importer._check_against_batch({"occupation": "焊工"})
     importer._check_against_batch({"occupation": "杞县砂锅制作"})
+
+
+def test_a_special_batch_takes_any_assessor_of_its_agencys_roster(filed_agency, make_agency, make_user):
+    from registry.oversight import operations as oversight
+    from registry.reference.models import Occupation
+    from tests.helpers import resident_id
+
+    welder = db.session.scalar(sa.select(Occupation.id).where(Occupation.code == "6-18-02-04"))
+    own = oversight.add_assessor(None, filed_agency, "赵考评", resident_id(1, "19800101"), "KP-1", [(welder, 5, 4)])
+    stranger = oversight.add_assessor(None, make_agency(), "钱考评", resident_id(2, "19800101"), "KP-2",
+                                      [(welder, 5, 4)])
+    batch = create_special_batch(None, agency_id=filed_agency.id, special_item_id=item().id,
+                                 assessed_on=date(2025, 5, 10), county_code="410221")
+    oversight.assign_assessor(None, batch, own)  # no scope names an item: the agency's filing is the scope
+    with pytest.raises(InvalidInput, match="钱考评 不在 .* 的考评员名单中"):
+        oversight.assign_assessor(None, batch, stranger)
