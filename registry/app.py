@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.lookup import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
     from registry.lookup.views import bp as people_bp
     from registry.people.dashboard_views import bp as dashboard_bp
+    from registry.reference import special_item_views  # noqa: F401  (adds the 专项 catalogue page to reference)
     from registry.reference.views import bp as reference_bp
     from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats import target_views  # noqa: F401  (adds the county targets form to stats)

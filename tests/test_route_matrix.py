@@ -57,6 +57,8 @@ ROUTES: dict[str, Entry] = {
     "organizations.withdraw_special_filing": Entry(
         "/admin/agencies/{agency_id}/special-items/{special_item_id}/withdraw", ADMIN, "POST"),
     "organizations.list_institutions": Entry("/admin/institutions", ADMIN),
+    "reference.special_items": Entry("/admin/special-items", ADMIN),
+    "reference.set_special_item_status": Entry("/admin/special-items/{special_item_id}/active", ADMIN, "POST"),
     "organizations.create_institution": Entry("/admin/institutions/new", ADMIN),
     "organizations.edit_institution": Entry("/admin/institutions/{institution_id}/edit", ADMIN),
     "reference.list_occupations": Entry("/admin/occupations", ADMIN),

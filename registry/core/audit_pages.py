@@ -32,6 +32,7 @@ ENTITY_LABELS = {
     "statistics": "统计", "stats_report": "统计报表", "target": "目标", "training_class": "培训班",
     "training_list": "培训名单", "assessment_list": "认定批次清单", "user": "用户", "demo_data": "演示数据",
     "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志", "eligibility_rule": "申报条件",
+    "special_item": "专项职业能力项目",
 }
 # The page that shows an object, and the name of its id argument.
 ENTITY_PAGES = {
@@ -44,7 +45,7 @@ ENTITY_PAGES = {
 }
 FIELD_LABELS = {
     "previous_level_years": "持低一级证书年限", "work_years": "从事本职业年限", "education": "学历",
-    "special_item_id": "专项职业能力项目编号", "special_item": "专项职业能力项目编码",
+    "special_item_id": "专项职业能力项目编号", "special_item": "专项职业能力项目编码", "code": "编码",
     "name": "名称", "status": "状态", "reason": "原因", "rows": "行数", "list": "清单", "filename": "文件名",
     "number": "编号", "username": "用户名", "display_name": "姓名", "role": "角色", "county_code": "县区代码",
     "agency_id": "评价机构编号", "institution_id": "培训机构编号", "is_active": "是否启用", "format": "格式",
