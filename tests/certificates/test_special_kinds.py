@@ -178,3 +178,17 @@ def test_a_special_batch_takes_any_assessor_of_its_agencys_roster(filed_agency, 
     oversight.assign_assessor(None, batch, own)  # no scope names an item: the agency's filing is the scope
     with pytest.raises(InvalidInput, match="钱考评 不在 .* 的考评员名单中"):
         oversight.assign_assessor(None, batch, stranger)
+
+
+def test_the_qr_of_a_special_certificate_verifies_and_a_forged_item_does_not(client, filed_agency, make_person):
+    from tests.certificates.test_verify_views import outcome_box, qr_path
+
+    batch = special_batch(filed_agency, passed=1, failed=0, make_person=make_person)
+    issue_jobs.start_issue(None, batch)
+    db.session.commit()
+    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.batch_id == batch.id))
+    genuine = qr_path(certificate)
+    assert "l=-" in genuine and "o=KF-ZX-002" in genuine, "no level; the item code where the occupation's goes"
+    assert "二维码签名有效" in outcome_box(client.get(genuine).get_data(as_text=True))
+    forged = outcome_box(client.get(genuine.replace("o=KF-ZX-002", "o=KF-ZX-001")).get_data(as_text=True))
+    assert "二维码签名无效，可能为伪造" in forged
