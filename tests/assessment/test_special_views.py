@@ -42,6 +42,9 @@ def test_the_admin_files_and_withdraws_an_item_and_the_agency_plans_a_batch_of_i
     assert "专项职业能力：杞县砂锅制作" in detail and "不分等级" in detail
     listing = client.get("/assessment/batches").get_data(as_text=True)
     assert "专项职业能力：杞县砂锅制作" in listing
+    upload = client.get(f"/assessment/batches/{batch.id}/results/upload").get_data(as_text=True)
+    assert "导入认定成绩 · 专项职业能力：杞县砂锅制作 不分等级 2025-05-10" in upload
+    assert "编辑批次" not in detail, "a 专项 batch is not edited as an occupation batch"
 
 
 def test_withdrawing_a_filing_is_audited(client, login, make_user, make_agency):

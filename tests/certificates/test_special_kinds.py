@@ -148,20 +148,31 @@ def test_a_withdrawn_filing_stops_issuing(filed_agency, make_person):
     assert count(Certificate) == 0
 
 
-def test_results_of_a_special_batch_refuse_a_level_column(filed_agency, make_person):
-    from registry.assessment.results_import import ResultsImporter
-    from registry.core.imports import RowError
+def test_results_of_a_special_batch_are_uploaded_and_a_level_column_is_refused(client, login, make_user,
+                                                                              filed_agency):
+    import io
+
+    from registry.assessment.models import AssessmentResult
+    from registry.core.import_jobs import ImportJob
+    from tests.helpers import commit, error_rows, resident_id
 
     batch = create_special_batch(None, agency_id=filed_agency.id, special_item_id=item().id,
                                  assessed_on=date(2025, 5, 10), county_code="410221")
     db.session.commit()
-    importer = ResultsImporter.__new__(ResultsImporter)
-    importer.batch = batch
-    with pytest.raises(RowError, match="没有等级，应留空"):
-        importer._check_against_batch({"level": "四级"})
-    with pytest.raises(RowError, match="与本批次的专项职业能力项目“杞县砂锅制作"):
-        importer._check_against_batch({"occupation": "焊工"})
-    importer._check_against_batch({"occupation": "杞县砂锅制作"})
+    login(make_user(Role.AGENCY, organization_id=filed_agency.id))
+    header = "证件类型,证件号码,姓名,理论知识成绩,操作技能成绩,等级,职业名称\n"
+    rows = (f"居民身份证,{resident_id(1)},甲,80,75,,杞县砂锅制作\n"
+            f"居民身份证,{resident_id(2)},乙,80,75,四级,\n"
+            f"居民身份证,{resident_id(3)},丙,80,75,,焊工\n")
+    response = client.post(f"/assessment/batches/{batch.id}/results/upload", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO((header + rows).encode()), "成绩.csv")})
+    job = db.session.get(ImportJob, int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1)))
+    assert error_rows(client, job) == [
+        ("3", "等级", "文件中为“四级”，本批次为专项职业能力考核（杞县砂锅制作），没有等级，应留空"),
+        ("4", "职业", "文件中为“焊工”，与本批次的专项职业能力项目“杞县砂锅制作（KF-ZX-002）”不一致")]
+    commit(client, job, skip_errors=True)
+    [result] = db.session.scalars(sa.select(AssessmentResult).where(AssessmentResult.batch_id == batch.id)).all()
+    assert result.person.name == "甲" and result.is_passed
 
 
 def test_a_special_batch_takes_any_assessor_of_its_agencys_roster(filed_agency, make_agency, make_user):
