@@ -116,6 +116,8 @@ def _register_blueprints(app: Flask) -> None:
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
+    from registry.assessment import special_views  # noqa: F401  (adds the 专项 batch form to assessment)
+    from registry.assessment import eligibility_views  # noqa: F401  (adds the eligibility rules page)
     from registry.assessment.views import bp as assessment_bp
     from registry.certificates.verify_views import bp as verify_bp
     from registry.certificates import bulk_verify_views  # noqa: F401  (adds the bulk check page to verify)
@@ -131,10 +133,12 @@ def _register_blueprints(app: Flask) -> None:
     from registry.lookup import photo_views  # noqa: F401  (adds the photo routes to the people blueprint)
     from registry.lookup.views import bp as people_bp
     from registry.people.dashboard_views import bp as dashboard_bp
+    from registry.reference import special_item_views  # noqa: F401  (adds the 专项 catalogue page to reference)
     from registry.reference.views import bp as reference_bp
     from registry.stats import drilldown_views  # noqa: F401  (adds the drill-down and funnel routes to stats)
     from registry.stats import target_views  # noqa: F401  (adds the county targets form to stats)
     from registry.stats import figures_views  # noqa: F401  (adds the public figures page to stats)
+    from registry.stats import kinds_views  # noqa: F401  (adds the counted kinds page to stats)
     from registry.stats.views import bp as stats_bp
     from registry.training import import_views  # noqa: F401  (adds the upload routes to the training blueprint)
     from registry.training.views import bp as training_bp

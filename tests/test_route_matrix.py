@@ -54,7 +54,12 @@ ROUTES: dict[str, Entry] = {
     "organizations.edit_agency": Entry("/admin/agencies/{agency_id}/edit", ADMIN),
     "organizations.add_scope": Entry("/admin/agencies/{agency_id}/scopes", ADMIN, "POST"),
     "organizations.remove_scope": Entry("/admin/agencies/{agency_id}/scopes/{scope_id}/remove", ADMIN, "POST"),
+    "organizations.add_special_filing": Entry("/admin/agencies/{agency_id}/special-items", ADMIN, "POST"),
+    "organizations.withdraw_special_filing": Entry(
+        "/admin/agencies/{agency_id}/special-items/{special_item_id}/withdraw", ADMIN, "POST"),
     "organizations.list_institutions": Entry("/admin/institutions", ADMIN),
+    "reference.special_items": Entry("/admin/special-items", ADMIN),
+    "reference.set_special_item_status": Entry("/admin/special-items/{special_item_id}/active", ADMIN, "POST"),
     "organizations.create_institution": Entry("/admin/institutions/new", ADMIN),
     "organizations.edit_institution": Entry("/admin/institutions/{institution_id}/edit", ADMIN),
     "reference.list_occupations": Entry("/admin/occupations", ADMIN),
@@ -83,6 +88,7 @@ ROUTES: dict[str, Entry] = {
     "stats.county_report": Entry("/stats/counties/410221/report.pdf", STATS_READERS),
     "stats.city_report": Entry("/stats/report.pdf", ADMIN),
     "stats.county_targets": Entry("/stats/targets", ADMIN),
+    "stats.counted_kinds": Entry("/stats/counted-kinds", ADMIN),
     "api.openapi_json": Entry("/api/v1/openapi.json", PUBLIC),
     "api.docs_page": Entry("/api/docs", PUBLIC),
     "api.signing_key": Entry("/api/v1/signing-key", PUBLIC),
@@ -126,6 +132,8 @@ ROUTES: dict[str, Entry] = {
     # The world's batch is the agency user's, held in the county user's county, approved and issued.
     "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
     "assessment.create_batch": Entry("/assessment/batches/new", ASSESSMENT_WRITERS),
+    "assessment.create_special_batch_page": Entry("/assessment/batches/new-special", ASSESSMENT_WRITERS),
+    "assessment.eligibility_rules": Entry("/admin/eligibility", ADMIN),
     "assessment.batch_detail": Entry("/assessment/batches/{batch_id}", ASSESSMENT_READERS),
     "assessment.edit_batch": Entry("/assessment/batches/{batch_id}/edit", ASSESSMENT_WRITERS),
     "assessment.record_result": Entry("/assessment/batches/{batch_id}/results", ASSESSMENT_WRITERS, "POST"),
@@ -240,7 +248,18 @@ def world(app, make_user, make_agency, make_institution, make_class, make_person
     db.session.commit()
     ids |= {"share_link_id": link.id, "share_token": share_token}
     ids |= _oversight(users[Role.COUNTY], agency)
+    ids["special_item_id"] = _special_filing(agency)
     return users, ids
+
+
+def _special_filing(agency) -> int:
+    from registry.organizations.special_filing import file_special_item
+    from registry.reference.models import SpecialItem
+
+    item_id = db.session.scalar(sa.select(SpecialItem.id).where(SpecialItem.code == "KF-ZX-001"))
+    file_special_item(None, agency, item_id, date(2024, 1, 1))
+    db.session.commit()
+    return item_id
 
 
 def _oversight(county_user, agency) -> dict:

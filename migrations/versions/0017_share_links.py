@@ -1,7 +1,7 @@
 """Share links (#18): a certificate shown with the holder's full name to whoever has a time-limited link.
 
 Revision ID: 0017_share_links
-Revises: 0009_county_desk
+Revises: 0015_certificate_kinds
 Create Date: 2026-12-05 08:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_share_links'
-down_revision = '0009_county_desk'
+down_revision = '0015_certificate_kinds'
 branch_labels = None
 depends_on = None
 

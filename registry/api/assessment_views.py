@@ -73,7 +73,7 @@ BATCH_FILTERS = [
 
 
 def batch_json(batch: AssessmentBatch) -> dict:
-    return {"id": batch.id, "agency_id": batch.agency_id, "occupation_code": batch.occupation.code,
+    return {"id": batch.id, "agency_id": batch.agency_id, "occupation_code": batch.occupation.code if batch.occupation else None,
             "work_type": batch.work_type, "level": batch.level, "assessed_on": batch.assessed_on.isoformat(),
             "assessed_until": batch.assessed_until.isoformat() if batch.assessed_until else None,
             "county_code": batch.county_code, "training_class_id": batch.training_class_id,

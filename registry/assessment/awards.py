@@ -41,7 +41,10 @@ def prior_awards(batch: AssessmentBatch, person_ids: list[int], earlier_only: bo
 
 
 def same_award(batch: AssessmentBatch) -> list[sa.ColumnElement[bool]]:
-    """Batches assessing the same occupation, 工种 and level as `batch` (other than itself)."""
+    """Batches assessing the same occupation, 工种 and level as `batch` (other than itself), or the same
+    专项职业能力 item."""
+    if batch.is_special:
+        return [AssessmentBatch.id != batch.id, AssessmentBatch.special_item_id == batch.special_item_id]
     work_type = (AssessmentBatch.work_type.is_(None) if batch.work_type is None
                  else AssessmentBatch.work_type == batch.work_type)
     return [AssessmentBatch.id != batch.id, AssessmentBatch.occupation_id == batch.occupation_id,
@@ -55,5 +58,6 @@ def _passed_elsewhere(batch: AssessmentBatch, person_ids: list[int], earlier_onl
                    ~AssessmentResult.certificate.has(), *same_award(batch))
             .where(AssessmentBatch.id < batch.id if earlier_only else sa.true())
             .group_by(AssessmentResult.person_id))
-    return {person_id: f"已在第 {batch_id} 批同职业同等级认定合格（待发证）"
+    what = "同一专项职业能力项目考核" if batch.is_special else "同职业同等级认定"
+    return {person_id: f"已在第 {batch_id} 批{what}合格（待发证）"
             for person_id, batch_id in db.session.execute(rows)}

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from registry.assessment.models import AssessmentBatch, EligibilityRule
 from registry.core.audit import record_event
 from registry.core.db import db
-from registry.core.errors import InvalidInput
+from registry.core.errors import Forbidden, InvalidInput
+from registry.core.roles import Role
 from registry.reference.models import LEVEL_LABELS
 
 WORK_YEARS, EDUCATION, EXCEPTION = "从事本职业年限", "学历", "申报条件例外原因"
@@ -28,8 +29,9 @@ def register_certificate_dates(finder: CertificateDates) -> CertificateDates:
     return finder
 
 
-def rule_for(level: int) -> EligibilityRule | None:
-    return db.session.get(EligibilityRule, level)
+def rule_for(level: int | None) -> EligibilityRule | None:
+    """None for a 专项职业能力 batch (no level): no level's rule applies to it."""
+    return db.session.get(EligibilityRule, level) if level is not None else None
 
 
 def describe(rule: EligibilityRule) -> str:
@@ -46,7 +48,7 @@ def describe(rule: EligibilityRule) -> str:
 
 def held_since(batch: AssessmentBatch, person_ids: list[int]) -> dict[int, date]:
     """When each person got the certificate one level below the batch's, same occupation (earliest valid)."""
-    if batch.level >= 5 or not person_ids:
+    if batch.level is None or batch.level >= 5 or not person_ids:
         return {}
     found: dict[int, date] = {}
     for finder in CERTIFICATE_DATES:
@@ -84,26 +86,56 @@ def refusal(rule: EligibilityRule, batch: AssessmentBatch, since: date | None, w
     return f"不符合{LEVEL_LABELS[rule.level]}申报条件（须满足其一：{describe(rule)}；本行：{facts}）"
 
 
+MAX_YEARS = 60
+
+
 def set_rule(actor, level: int, previous_level_years: int | None, work_years: int | None,
              educations: list[str]) -> EligibilityRule:
+    """Set one level's rule (audited); the caller commits. The city decides: only the administrator (or the
+    `registry eligibility` command, actor None) may."""
+    _check_admin(actor)
     if level not in LEVEL_LABELS:
         raise InvalidInput("level", f"等级：应为1–5，实为 {level}")
-    rule = rule_for(level) or EligibilityRule(level=level)
-    rule.previous_level_years, rule.work_years = previous_level_years, work_years
-    rule.education = "、".join(part.strip() for part in educations if part.strip())
-    if not describe(rule):
+    if previous_level_years is not None and level == 5:
+        raise InvalidInput("previous_level_years", "持低一级证书年限：五级/初级工没有更低的等级，应留空")
+    for field, label, years in (("previous_level_years", "持低一级证书年限", previous_level_years),
+                                ("work_years", WORK_YEARS, work_years)):
+        if years is not None and not 0 <= years <= MAX_YEARS:
+            raise InvalidInput(field, f"{label}：应为0–{MAX_YEARS}的整数，实为 {years}")
+    education = "、".join(part.strip() for part in educations if part.strip())
+    if len(education) > 200:
+        raise InvalidInput("education", f"{EDUCATION}：最多200个字符")
+    # Checked on a detached candidate, so a refused rule leaves the stored one untouched in the session.
+    if not describe(EligibilityRule(level=level, previous_level_years=previous_level_years, work_years=work_years,
+                                    education=education)):
         raise InvalidInput("level", f"等级：{LEVEL_LABELS[level]}的申报条件至少要有一条途径")
+    before = _rule_fields(rule_for(level))
+    rule = rule_for(level) or EligibilityRule(level=level)
+    rule.previous_level_years, rule.work_years, rule.education = previous_level_years, work_years, education
     db.session.add(rule)
-    record_event(actor, "set_eligibility_rule", "eligibility_rule", level, after={
-        "previous_level_years": previous_level_years, "work_years": work_years, "education": rule.education})
+    record_event(actor, "set_eligibility_rule", "eligibility_rule", level, before=before, after=_rule_fields(rule))
     return rule
 
 
 def clear_rule(actor, level: int) -> None:
+    _check_admin(actor)
     rule = rule_for(level)
     if rule is not None:
+        before = _rule_fields(rule)
         db.session.delete(rule)
-        record_event(actor, "clear_eligibility_rule", "eligibility_rule", level)
+        record_event(actor, "clear_eligibility_rule", "eligibility_rule", level, before=before)
+
+
+def _rule_fields(rule: EligibilityRule | None) -> dict | None:
+    if rule is None:
+        return None
+    return {"previous_level_years": rule.previous_level_years, "work_years": rule.work_years,
+            "education": rule.education}
+
+
+def _check_admin(actor) -> None:
+    if actor is not None and actor.role is not Role.ADMIN:
+        raise Forbidden("only the administrator sets eligibility rules")
 
 
 def _add_years(day: date, years: int) -> date:

@@ -77,3 +77,17 @@ class BatchFilterForm(ListFilters):
     agency_id = filter_select("评价机构", coerce=optional_int)
     assessed_from = date_field("认定日期从", required=False)
     assessed_to = date_field("至", required=False)
+
+
+class SpecialBatchForm(FlaskForm):
+    """专项职业能力考核批次: an item the agency is filed for; no occupation, no level."""
+    agency_id = SelectField("评价机构", coerce=optional_int, choices=[], validate_choice=False,
+                            invalid_value_message="请选择评价机构")
+    special_item_id = SelectField("专项职业能力项目", coerce=optional_int, choices=[], validate_choice=False,
+                                  invalid_value_message="请选择项目")
+    assessed_on = date_field("考核日期")
+    assessed_until = date_field("结束日期", required=False, description="多日考核时填写最后一天，否则留空")
+    county_code = SelectField("考核地点（县区）", choices=[], validate_choice=False)
+
+    def values(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

@@ -20,12 +20,12 @@ def import_results(batch_id: int):
     batch = get_batch_or_404(current_user, batch_id, for_write=True)
     if request.method == "POST" and (job := accept_upload(ResultsImporter.kind, batch.id, request.files.get("file"))):
         return redirect(url_for("imports.job_detail", job_id=job.id))
-    level = LEVEL_LABELS[batch.level]
+    level = batch.level_label
     review = (f"本批次为{level}，须填综合评审成绩。" if batch.level in REVIEW_LEVELS
               else "综合评审成绩仅二级/技师和一级/高级技师填写，本批次留空或删去该列。")
     return upload_page(
         ResultsImporter.kind, batch.id, title=ResultsImporter.title,
-        heading=f"{ResultsImporter.title} · {batch.occupation.name} {level} {batch.assessed_on.isoformat()}",
+        heading=f"{ResultsImporter.title} · {batch.subject} {level} {batch.assessed_on.isoformat()}",
         back_url=url_for("assessment.batch_detail", batch_id=batch.id), back_label="返回认定批次",
         file_label="成绩文件", columns=result_columns(batch.level),
         note="上传后先进行试导入：逐行显示结果（新增 / 更新 / 跳过 / 错误及原因），确认后才写入。"

@@ -10,7 +10,7 @@ from registry.core.db import db, enum_type, utcnow
 from registry.organizations.models import Agency
 from registry.people.models import Person
 from registry.people.scopes import person_tie
-from registry.reference.models import County, Occupation
+from registry.reference.models import LEVEL_LABELS, County, Occupation, SpecialItem
 from registry.training.models import TrainingClass
 
 
@@ -28,15 +28,17 @@ class BatchStatus(enum.StrEnum):
 
 
 class AssessmentBatch(db.Model):
-    """认定批次 — one skills-level recognition session of an agency for one occupation and level."""
+    """认定批次 — one recognition session of an agency: an occupation at a level, or (专项职业能力考核) one item of
+    the 专项职业能力 catalogue, which has neither occupation nor level."""
 
     __tablename__ = "assessment_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
-    occupation_id: Mapped[int] = mapped_column(sa.ForeignKey("occupations.id"))
+    occupation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("occupations.id"))
     work_type: Mapped[str | None] = mapped_column(sa.String(60))
-    level: Mapped[int]
+    level: Mapped[int | None]
+    special_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("special_items.id"))
     assessed_on: Mapped[date]
     assessed_until: Mapped[date | None]
     county_code: Mapped[str] = mapped_column(sa.ForeignKey("counties.code"))
@@ -47,14 +49,34 @@ class AssessmentBatch(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     agency: Mapped[Agency] = relationship()
-    occupation: Mapped[Occupation] = relationship()
+    occupation: Mapped[Occupation | None] = relationship()
+    special_item: Mapped[SpecialItem | None] = relationship()
     county: Mapped[County] = relationship()
     training_class: Mapped[TrainingClass | None] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_digit"),
+        sa.CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_digit"),
+        # Either an occupation at a level, or a 专项 item without either.
+        sa.CheckConstraint("(special_item_id IS NULL AND occupation_id IS NOT NULL AND level IS NOT NULL)"
+                           " OR (special_item_id IS NOT NULL AND occupation_id IS NULL AND level IS NULL)",
+                           name="occupation_or_item"),
         sa.CheckConstraint("assessed_until IS NULL OR assessed_until >= assessed_on", name="date_order"),
     )
+
+    @property
+    def is_special(self) -> bool:
+        return self.special_item_id is not None
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level] if self.level is not None else "不分等级"
+
+    @property
+    def subject(self) -> str:
+        """What is assessed, as pages name it: the occupation (and 工种), or the 专项 item."""
+        if self.special_item is not None:
+            return f"专项职业能力：{self.special_item.name}"
+        return self.occupation.name + (f"（{self.work_type}）" if self.work_type else "")
 
 
 class AssessmentResult(db.Model):
@@ -122,7 +144,10 @@ class EligibilityRule(db.Model):
 
 
 class CertificateSerial(db.Model):
-    """证书流水号 — the last serial used per (agency, year, level); incremented under a row lock at issue."""
+    """证书流水号 — the last serial used per (agency, year, level); incremented under a row lock at issue.
+
+    专项职业能力证书 have no level: their counter is the row of level 0 (numbering.SPECIAL_SERIAL_LEVEL).
+    """
 
     __tablename__ = "certificate_serials"
 

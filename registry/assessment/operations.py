@@ -28,7 +28,7 @@ EDITABLE = (BatchStatus.PLANNED, BatchStatus.RESULTS_ENTERED)
 def batch_fields(batch: AssessmentBatch) -> dict:
     return {
         "agency_id": batch.agency_id, "occupation_id": batch.occupation_id, "work_type": batch.work_type,
-        "level": batch.level, "assessed_on": batch.assessed_on.isoformat(),
+        "level": batch.level, **({"special_item_id": batch.special_item_id} if batch.special_item_id else {}), "assessed_on": batch.assessed_on.isoformat(),
         "assessed_until": batch.assessed_until.isoformat() if batch.assessed_until else None,
         "county_code": batch.county_code, "training_class_id": batch.training_class_id,
         "status": batch.status.value,
@@ -67,6 +67,8 @@ def update_batch(actor, batch: AssessmentBatch, *, occupation_id: int, work_type
                  assessed_on: date, assessed_until: date | None, county_code: str,
                  training_class_id: int | None = None) -> None:
     check_writable(actor, batch)
+    if batch.is_special:
+        raise InvalidInput("status", "状态：专项职业能力考核批次不能改为职业等级批次")
     if batch.status is not BatchStatus.PLANNED or _result_count(batch):
         raise InvalidInput("status", "状态：已录入成绩的批次不能再修改职业、等级或日期")
     values = _batch_values(actor, batch, batch.agency_id, occupation_id, work_type, level, assessed_on, assessed_until,

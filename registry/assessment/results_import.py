@@ -121,12 +121,24 @@ class ResultsImporter(Importer):
     def _check_against_batch(self, values: dict[str, Any]) -> None:
         """A level, occupation or place column that names another batch's: the row is an error naming both."""
         batch = self.batch
+        if batch.is_special:
+            return self._check_against_special_batch(values)
         if (text := _text_of(values.get("level"))) and LEVEL_SPELLINGS.get(text) != batch.level:
             raise RowError(LEVEL, f"文件中为“{text}”，与本批次的等级“{LEVEL_LABELS[batch.level]}”不一致")
         occupation = batch.occupation
         if (text := _text_of(values.get("occupation"))) and not _names_occupation(text, occupation, batch.work_type):
             named = f"{occupation.name}（{occupation.code}）" + (f"，工种 {batch.work_type}" if batch.work_type else "")
             raise RowError(OCCUPATION, f"文件中为“{text}”，与本批次的职业“{named}”不一致")
+        if (text := _text_of(values.get("site_county"))) and text not in (batch.county_code, batch.county.name):
+            raise RowError(SITE_COUNTY, f"文件中为“{text}”，与本批次的认定县区“{batch.county.name}”不一致")
+
+    def _check_against_special_batch(self, values: dict[str, Any]) -> None:
+        """专项职业能力 has no level: a filled level column means the file is for a skills-level batch."""
+        batch, item = self.batch, self.batch.special_item
+        if text := _text_of(values.get("level")):
+            raise RowError(LEVEL, f"文件中为“{text}”，本批次为专项职业能力考核（{item.name}），没有等级，应留空")
+        if (text := _text_of(values.get("occupation"))) and text not in (item.name, item.code):
+            raise RowError(OCCUPATION, f"文件中为“{text}”，与本批次的专项职业能力项目“{item.name}（{item.code}）”不一致")
         if (text := _text_of(values.get("site_county"))) and text not in (batch.county_code, batch.county.name):
             raise RowError(SITE_COUNTY, f"文件中为“{text}”，与本批次的认定县区“{batch.county.name}”不一致")
 

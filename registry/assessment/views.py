@@ -166,8 +166,9 @@ def _batch_rows(statement: sa.Select) -> list[list]:
     rows = []
     for batch, candidates, passed, issued in db.session.execute(
             statement.add_columns(*batch_tallies().values()).options(*BATCH_LOADS)):
-        rows.append([batch.id, batch.agency.name, batch.occupation.code, batch.occupation.name,
-                     batch.work_type or "", LEVEL_LABELS[batch.level], batch.assessed_on,
+        subject = batch.occupation or batch.special_item  # a 专项职业能力 batch lists its item
+        rows.append([batch.id, batch.agency.name, subject.code, subject.name,
+                     batch.work_type or "", batch.level_label, batch.assessed_on,
                      batch.assessed_until, batch.county.name, batch.training_class_id, batch.status.label,
                      candidates, passed, issued])
     return rows
@@ -247,7 +248,7 @@ def _render_detail(batch: AssessmentBatch, result_form: ResultForm):
     return render_template(
         "assessment/batch_detail.html", batch=batch, page=page, sorting=sorting, certificates=certificates,
         counts=counts, writable=writable, accepts_results=writable and batch.status in operations.EDITABLE,
-        result_form=result_form, level_label=LEVEL_LABELS[batch.level],
+        result_form=result_form, level_label=batch.level_label,
         has_review=batch.level in operations.REVIEW_LEVELS, pass_mark=f"{operations.pass_mark():g}",
         class_link=batch.training_class is not None and may_read_class(current_user, batch.training_class),
         exceptions=_exceptions(batch),

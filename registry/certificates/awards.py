@@ -15,6 +15,8 @@ from registry.reference.models import LEVEL_LABELS
 
 @register_award_finder
 def valid_certificates(batch: AssessmentBatch, person_ids: list[int]) -> dict[int, str]:
+    if batch.is_special:
+        return _valid_special_certificates(batch, person_ids)
     rows = db.session.execute(sa.select(Certificate.person_id, Certificate.number, Certificate.snapshot).where(
         Certificate.person_id.in_(person_ids), Certificate.status == CertificateStatus.VALID,
         Certificate.kind == CertificateKind.SKILL_LEVEL, Certificate.occupation_id == batch.occupation_id,
@@ -24,6 +26,14 @@ def valid_certificates(batch: AssessmentBatch, person_ids: list[int]) -> dict[in
     what = f"{batch.occupation.name}{LEVEL_LABELS[batch.level]}"
     return {person_id: f"已持有{what}有效证书 {number}" for person_id, number, snapshot in rows
             if (snapshot or {}).get("work_type", "--") == work_type}
+
+
+def _valid_special_certificates(batch: AssessmentBatch, person_ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(sa.select(Certificate.person_id, Certificate.number).where(
+        Certificate.person_id.in_(person_ids), Certificate.status == CertificateStatus.VALID,
+        Certificate.kind == CertificateKind.SPECIAL_PROFICIENCY, Certificate.special_item_id == batch.special_item_id,
+        sa.or_(Certificate.batch_id.is_(None), Certificate.batch_id != batch.id)))
+    return {person_id: f"已持有专项职业能力“{batch.special_item.name}”有效证书 {number}" for person_id, number in rows}
 
 
 def refused_results(batch: AssessmentBatch) -> dict[int, str]:

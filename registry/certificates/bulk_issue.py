@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
-from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
+from registry.assessment.special_batches import check_filed
+from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.numbering import allocate_serials, format_number
-from registry.certificates.snapshot import frozen_snapshot
+from registry.certificates.snapshot import batch_certificate_columns, batch_snapshot
 from registry.core.audit import record_event
 from registry.core.changes import note_persons_changed
 from registry.core.db import db, utcnow
@@ -55,18 +56,16 @@ def holder_rows(batch_id: int) -> sa.Select:
 
 def certificate_rows(batch: AssessmentBatch, numbered: list[tuple], issued_on: date, now) -> list[dict]:
     """One certificate row per (holder row, serial), ready for one executemany."""
-    agency, occupation = batch.agency, batch.occupation
+    agency, columns = batch.agency, batch_certificate_columns(batch)
     photos = current_photo_hashes([holder.person_id for holder, _serial in numbered])
     rows = []
     for holder, serial in numbered:
         number = format_number(agency, issued_on.year, batch.level, serial)
         rows.append({
-            "number": number, "kind": CertificateKind.SKILL_LEVEL, "status": CertificateStatus.VALID,
+            "number": number, **columns, "status": CertificateStatus.VALID,
             "person_id": holder.person_id, "agency_id": agency.id, "batch_id": batch.id,
-            "result_id": holder.result_id, "occupation_id": batch.occupation_id, "level": batch.level,
-            "issued_on": issued_on,
-            "snapshot": frozen_snapshot(holder, occupation, batch.work_type, batch.level, agency, issued_on,
-                                        number, photos.get(holder.person_id)),
+            "result_id": holder.result_id, "issued_on": issued_on,
+            "snapshot": batch_snapshot(holder, batch, issued_on, number, photos.get(holder.person_id)),
             "pdf_sha256": None, "is_imported": False, "created_at": now,
         })
     return rows
@@ -81,6 +80,8 @@ def locked_for_issue(actor, batch: AssessmentBatch) -> AssessmentBatch:
         raise InvalidInput("status", f"状态：批次为“{batch.status.label}”，只有已审核的批次可以发证")
     if batch.agency.status is not AgencyStatus.ACTIVE:
         raise InvalidInput("status", f"状态：{batch.agency.name} 备案状态为“{batch.agency.status.label}”，不能发证")
+    if batch.special_item is not None:
+        check_filed(batch.agency, batch.special_item)  # the filing may have been withdrawn since planning
     return batch
 
 

@@ -10,7 +10,9 @@ from registry.accounts.models import User
 from registry.core.roles import Role
 from registry.certificates.pdf import LAYOUT
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
-from registry.certificates.numbering import normalize_number
+from registry.certificates.numbering import (
+    HENAN, NUMBER_FORMATS, SPECIAL_NUMBER, SPECIAL_PREFIX, normalize_number,
+)
 from registry.core.audit import record_event
 from registry.core.changes import note_persons_changed
 from registry.core.db import db
@@ -24,7 +26,7 @@ from registry.people.person_rows import (
     COUNTY, COUNTY_ALIASES, DOCUMENT_ALIASES, DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, PersonRows, long_number_text,
     parse_document, parse_name, parse_rows, subject,
 )
-from registry.reference.models import LEVEL_LABELS, LEVEL_SPELLINGS, Occupation
+from registry.reference.models import LEVEL_LABELS, LEVEL_SPELLINGS, Occupation, SpecialItem
 
 KIND, NUMBER, OCCUPATION_CODE, OCCUPATION_NAME = "证书种类", "证书编号", "职业编码", "职业名称"
 LEVEL, ISSUED_ON, ISSUER = "等级", "发证日期", "发证机构"
@@ -73,9 +75,24 @@ def parse_number(kind: CertificateKind, value: Any) -> str:
     if raw is None:
         raise RowError(NUMBER, "不能为空")
     try:
-        return normalize_number(kind, raw)
+        number = normalize_number(kind, raw)
     except InvalidInput as error:
-        raise RowError(NUMBER, error.message.split("：", 1)[-1]) from None
+        raise RowError(NUMBER, error.message.split("：", 1)[-1] + _other_kind_hint(kind, raw)) from None
+    if kind is CertificateKind.SPECIAL_PROFICIENCY and number.startswith(SPECIAL_PREFIX + HENAN) \
+            and "-" not in number and not SPECIAL_NUMBER.fullmatch(number):
+        # Numbered like this registry's own 专项 certificates: then it must be one in full (docs/GLOSSARY.md).
+        raise RowError(NUMBER, f"{number} 以 ZX41 开头，应为本系统专项职业能力证书编号：18位，ZX41加站点序列码6位、"
+                               f"年份2位、流水号6位")
+    return number
+
+
+def _other_kind_hint(kind: CertificateKind, raw: str) -> str:
+    """A number that fits another kind's format: the 证书种类 column is the likelier mistake."""
+    number = re.sub(r"\s+", "", raw).upper()
+    for other, (pattern, _rule) in NUMBER_FORMATS.items():
+        if other is not kind and pattern.fullmatch(number):
+            return f"；该编号符合{other.label}的格式，请核对证书种类"
+    return ""
 
 
 def parse_level(kind: CertificateKind, number: str, value: Any) -> int | None:
@@ -86,6 +103,8 @@ def parse_level(kind: CertificateKind, number: str, value: Any) -> int | None:
         if text:
             raise RowError(LEVEL, "专项职业能力证书没有等级，应留空")
         return None
+    if text.removesuffix("级") in ("0", "零"):
+        raise RowError(LEVEL, f"等级码 {text} 不存在：等级只有 1–5（五级/初级工 至 一级/高级技师）")
     if text and text not in LEVELS:
         raise RowError(LEVEL, f"未知的等级：{text}（可填 1–5、三级、高级工 或 三级/高级工）")
     level = LEVELS.get(text)
@@ -100,12 +119,19 @@ def parse_level(kind: CertificateKind, number: str, value: Any) -> int | None:
 
 
 def _check_number_year(fields: dict[str, Any]) -> None:
-    """Positions 14–15 of a national-format number are its issue year (人社鉴发〔2019〕2号)."""
-    if fields["kind"] is not CertificateKind.SKILL_LEVEL:
+    """Positions 14–15 of a national-format number are its issue year (人社鉴发〔2019〕2号); positions 11–12
+    of this registry's 专项 number."""
+    number = fields["number"]
+    if fields["kind"] is CertificateKind.SKILL_LEVEL:
+        printed = number[13:15]
+    elif fields["kind"] is CertificateKind.SPECIAL_PROFICIENCY and SPECIAL_NUMBER.fullmatch(number):
+        printed = number[10:12]
+    else:
         return
-    printed, expected = fields["number"][13:15], f"{fields['issued_on'].year % 100:02d}"
+    expected = f"{fields['issued_on'].year % 100:02d}"
     if printed != expected:
-        raise RowError(NUMBER, f"第14–15位是发证年份，实为“{printed}”，与发证日期 {fields['issued_on'].isoformat()} "
+        where = "第14–15位" if fields["kind"] is CertificateKind.SKILL_LEVEL else "第11–12位"
+        raise RowError(NUMBER, f"{where}是发证年份，实为“{printed}”，与发证日期 {fields['issued_on'].isoformat()} "
                                f"不符（应为“{expected}”）")
 
 
@@ -146,6 +172,7 @@ class HistoryImporter(Importer):
         self._occupations: dict[str, tuple[int, str, list[int]]] | None = None
         self._levels: dict[int, tuple[str, list[int]]] = {}
         self._agencies: dict[str, tuple[int, str]] | None = None
+        self._items: dict[str, int] | None = None
         self.written = {"new_persons": 0, "certificates": 0}
 
     @property
@@ -160,7 +187,7 @@ class HistoryImporter(Importer):
         fields = {
             "kind": kind, "number": number, "document_type": document_type, "document_number": document_number,
             "name": name, "county_code": self.people.county(values["county"]),
-            **self._occupation(values["occupation_code"], values["occupation_name"]),
+            **self._subject(kind, values["occupation_code"], values["occupation_name"]),
             "level": parse_level(kind, number, values["level"]), "issued_on": parse_issued_on(values["issued_on"]),
             "issuer": parse_issuer(values["issuer"]), "digest": self.people.digest(document_type, document_number),
         }
@@ -171,6 +198,22 @@ class HistoryImporter(Importer):
             raise RowError(NUMBER, f"与第 {first} 行证书编号重复")
         self.people.same_name(row, fields["digest"], name)
         return fields
+
+    def _subject(self, kind: CertificateKind, code_value: Any, name_value: Any) -> dict[str, Any]:
+        """The occupation; for a 专项职业能力 certificate, its item (no 大典 code), linked to the catalogue when
+        the name is one of its items."""
+        if kind is not CertificateKind.SPECIAL_PROFICIENCY:
+            return self._occupation(code_value, name_value) | {"special_item_id": None}
+        code, name = str(code_value or "").strip(), str(name_value or "").strip()
+        if code:
+            raise RowError(OCCUPATION_CODE, f"专项职业能力证书没有职业编码，应留空（项目名称填在“{OCCUPATION_NAME}”列），"
+                                            f"实为 {code}")
+        if not name:
+            raise RowError(OCCUPATION_NAME, "专项职业能力证书须填写项目名称")
+        if self._items is None:
+            self._items = dict(db.session.execute(sa.select(SpecialItem.name, SpecialItem.id)).all())
+        return {"occupation_id": None, "occupation_code": "", "occupation_name": name[:60],
+                "special_item_id": self._items.get(name)}
 
     def _occupation(self, code_value: Any, name_value: Any) -> dict[str, Any]:
         code, name = str(code_value or "").strip(), str(name_value or "").strip()
@@ -260,6 +303,7 @@ class HistoryImporter(Importer):
         return {
             "number": fields["number"], "kind": fields["kind"], "status": CertificateStatus.VALID,
             "person_id": person_id, "agency_id": agency_id, "occupation_id": fields["occupation_id"],
+            "special_item_id": fields["special_item_id"],
             "level": fields["level"], "issued_on": fields["issued_on"], "is_imported": True,
             "snapshot": history_snapshot(fields, cipher, filing_number),
         }

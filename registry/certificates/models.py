@@ -12,7 +12,7 @@ from registry.core.db import db, enum_type, utcnow
 from registry.organizations.models import Agency
 from registry.people.models import Person
 from registry.people.scopes import person_tie
-from registry.reference.models import Occupation
+from registry.reference.models import Occupation, SpecialItem
 
 
 class CertificateKind(enum.StrEnum):
@@ -59,6 +59,8 @@ class Certificate(db.Model):
     result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessment_results.id"), unique=True)
     occupation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("occupations.id"))
     level: Mapped[int | None]
+    # 专项职业能力证书: the catalogue item (no occupation, no level).
+    special_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("special_items.id"))
     issued_on: Mapped[date]
     snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
@@ -74,6 +76,7 @@ class Certificate(db.Model):
     batch: Mapped[AssessmentBatch | None] = relationship()
     result: Mapped[AssessmentResult | None] = relationship()
     occupation: Mapped[Occupation | None] = relationship()
+    special_item: Mapped[SpecialItem | None] = relationship()
     revoked_by: Mapped[User | None] = relationship()
     superseded_by: Mapped["Certificate | None"] = relationship(remote_side=[id])
 

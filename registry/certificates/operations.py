@@ -5,13 +5,14 @@ import sqlalchemy as sa
 
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
-from registry.certificates.models import Certificate, CertificateKind, CertificateStatus, IssueJob
+from registry.assessment.special_batches import check_filed
+from registry.certificates.models import Certificate, CertificateStatus, IssueJob
 from registry.certificates.awards import refused_results
 from registry.certificates.issued_hash import fill_batch_hashes
 from registry.certificates.numbering import allocate_serials, format_number
 from registry.certificates.rendering import issued_sha256
 from registry.certificates.scopes import check_certificate_writable
-from registry.certificates.snapshot import snapshot_for
+from registry.certificates.snapshot import batch_certificate_columns, batch_snapshot
 from registry.core import settings
 from registry.core.audit import record_event
 from registry.core.changes import note_persons_changed
@@ -20,6 +21,7 @@ from registry.core.errors import InvalidInput
 from registry.core.tasks import enqueue_after_commit
 from registry.organizations.models import AgencyStatus
 from registry.people.models import PersonPhoto
+from registry.people.photos import current_photo
 
 
 def certificate_fields(certificate: Certificate) -> dict:
@@ -66,6 +68,8 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
     agency = batch.agency
     if agency.status is not AgencyStatus.ACTIVE:
         raise InvalidInput("status", f"状态：{agency.name} 备案状态为“{agency.status.label}”，不能发证")
+    if batch.special_item is not None:
+        check_filed(agency, batch.special_item)
     if db.session.scalar(sa.select(IssueJob.id).where(IssueJob.batch_id == batch.id)) is not None:
         raise InvalidInput("status", "状态：本批次已有发证任务，请在发证页面查看进度或继续发证")
     issued_on = issued_on or date.today()
@@ -76,12 +80,12 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
     certificates = []
     for result, serial in zip(results, serials):
         number = format_number(agency, issued_on.year, batch.level, serial)
-        snapshot = snapshot_for(result.person, batch.occupation, batch.work_type, batch.level, agency, issued_on,
-                                number)
+        photo = current_photo(result.person_id)
+        snapshot = batch_snapshot(result.person, batch, issued_on, number, photo.sha256 if photo else None)
         certificate = Certificate(
-            number=number, kind=CertificateKind.SKILL_LEVEL, status=CertificateStatus.VALID,
+            number=number, **batch_certificate_columns(batch), status=CertificateStatus.VALID,
             person_id=result.person_id, agency_id=agency.id, batch_id=batch.id, result_id=result.id,
-            occupation_id=batch.occupation_id, level=batch.level, issued_on=issued_on, snapshot=snapshot,
+            issued_on=issued_on, snapshot=snapshot,
         )
         db.session.add(certificate)
         certificates.append(certificate)
@@ -137,7 +141,7 @@ def correct_certificate(actor, certificate: Certificate, reason: str, name: str 
     replacement = Certificate(
         number=number, kind=certificate.kind, status=CertificateStatus.VALID, person_id=certificate.person_id,
         agency_id=agency.id, batch_id=certificate.batch_id, occupation_id=certificate.occupation_id,
-        level=certificate.level, issued_on=issued_on, snapshot=snapshot, pdf_sha256=issued_sha256(snapshot),
+        level=certificate.level, special_item_id=certificate.special_item_id, issued_on=issued_on, snapshot=snapshot, pdf_sha256=issued_sha256(snapshot),
     )
     db.session.add(replacement)
     db.session.flush()

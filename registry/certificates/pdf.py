@@ -55,6 +55,14 @@ FIELDS_2 = (
     ("职业技能等级", "level_label"), ("证书编号", "number"), ("评价机构", "agency_name"),
     ("机构备案编号", "agency_filing_number"), ("统一社会信用代码", "agency_credit_code"), ("发证日期", "issued_on"),
 )
+# 专项职业能力证书 (issued from 2026-12, always layout 2): the item instead of occupation, 工种 and level.
+SPECIAL_TITLE = "专项职业能力证书"
+FIELDS_SPECIAL = (
+    ("姓名", "name"), ("性别", "gender"), ("证件类型", "document_type"), ("证件号码", None),
+    ("专项职业能力", "occupation_name"), ("项目编码", "occupation_code"), ("证书编号", "number"),
+    ("评价机构", "agency_name"), ("机构备案编号", "agency_filing_number"), ("统一社会信用代码", "agency_credit_code"),
+    ("发证日期", "issued_on"),
+)
 FIELD_TOP_2, FIELD_STEP_2 = 206 * mm, 8.6 * mm
 REGISTRY_NAME = "开封市职业技能证书登记系统"
 
@@ -138,6 +146,8 @@ def _body(canvas: Canvas, font: str, snapshot: dict) -> None:
     canvas.setFillColor(colors.black)
     canvas.setFont(font, 12)
     lines = ("本证书由评价机构依据国家职业技能标准颁发，", "表明持证人经职业技能等级认定，具备相应职业（工种）的技能等级水平。")
+    if snapshot.get("title") == SPECIAL_TITLE:
+        lines = ("本证书由评价机构依据专项职业能力考核规范颁发，", "表明持证人经专项职业能力考核合格，具备相应的专项职业能力。")
     for index, line in enumerate(lines):
         canvas.drawString(LABEL_X, BODY_TOP - index * 7 * mm, line)
 
@@ -154,7 +164,8 @@ def _fields(canvas: Canvas, font: str, snapshot: dict, document_number: str) -> 
 
 
 def _fields_2(canvas: Canvas, font: str, snapshot: dict, document_number: str) -> None:
-    for index, (label, key) in enumerate(FIELDS_2):
+    fields = FIELDS_SPECIAL if snapshot.get("title") == SPECIAL_TITLE else FIELDS_2
+    for index, (label, key) in enumerate(fields):
         y = FIELD_TOP_2 - index * FIELD_STEP_2
         canvas.setFont(font, 11)
         canvas.setFillColor(colors.Color(0.35, 0.35, 0.35))

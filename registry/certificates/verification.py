@@ -52,6 +52,12 @@ PRINTED_FIELDS = (
     ("occupation_name", "职业名称"), ("work_type", "工种/职业方向"), ("level_label", "职业技能等级"),
     ("number", "证书编号"), ("agency_name", "评价机构"), ("issued_on", "发证日期"),
 )
+# 专项职业能力证书 print their item where the occupation goes, and have no 工种 or level.
+SPECIAL_PRINTED_FIELDS = (
+    ("title", "证书名称"), ("name_masked", "姓名"), ("document_type", "证件类型"), ("document_masked", "证件号码"),
+    ("occupation_name", "专项职业能力"), ("occupation_code", "项目编码"), ("number", "证书编号"),
+    ("agency_name", "评价机构"), ("issued_on", "发证日期"),
+)
 VERIFY_PATH = re.compile(r"/verify/([A-Za-z0-9-]{4,40})")
 SKILL_NUMBER = re.compile(r"(?<![A-Z0-9])[YS][0-9]{21}(?![0-9])")
 
@@ -128,7 +134,10 @@ class Verdict:
     @property
     def labelled_fields(self) -> list[tuple[str, str]]:
         fields = self.fields
-        return [(label, fields[key]) for key, label in PRINTED_FIELDS] if fields else []
+        if not fields:
+            return []
+        special = self.certificate.kind is CertificateKind.SPECIAL_PROFICIENCY
+        return [(label, fields[key]) for key, label in (SPECIAL_PRINTED_FIELDS if special else PRINTED_FIELDS)]
 
     @property
     def agency(self) -> dict | None:

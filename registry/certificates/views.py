@@ -13,7 +13,7 @@ from registry.assessment.scopes import get_batch_or_404, may_read as may_read_ba
 from registry.certificates import issue_jobs, operations
 from registry.certificates.awards import refused_results
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
-from registry.certificates.models import Certificate, CertificateStatus, IssueJobStatus
+from registry.certificates.models import Certificate, CertificateKind, CertificateStatus, IssueJobStatus
 from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
 from registry.core import arguments, settings
 from registry.core.audit import AuditEvent
@@ -53,6 +53,9 @@ PRINTED_FIELDS = [("title", "证书名称"), ("number", "证书编号"), ("name"
                   ("document_masked", "证件号码"), ("occupation_name", "职业"), ("occupation_code", "职业编码"),
                   ("work_type", "工种/职业方向"), ("level_label", "等级"), ("agency_name", "发证机构"),
                   ("agency_filing_number", "机构备案编号"), ("agency_credit_code", "统一社会信用代码"), ("issued_on", "发证日期")]
+# 专项职业能力证书: the item where the occupation goes; no 工种 or level.
+SPECIAL_LABELS = {"occupation_name": "专项职业能力", "occupation_code": "项目编码"}
+SPECIAL_OMITTED = ("work_type", "level_label")
 
 
 @bp.get("/certificates")
@@ -84,12 +87,20 @@ def certificate_detail(certificate_id: int):
         "certificates/certificate_detail.html", certificate=certificate, replaced=replaced,
         correction_reason=(correction or {}).get("reason"),
         # A field a certificate of an earlier layout never printed is left out rather than shown empty.
-        printed=[(label, certificate.snapshot.get(key)) for key, label in PRINTED_FIELDS if key in certificate.snapshot],
+        printed=_printed(certificate),
         writable=may_write(current_user, certificate) and certificate.status is CertificateStatus.VALID,
         batch_link=batch is not None and may_read_batch(current_user, batch),
         # Imported history was never issued as a file here.
         has_pdf=not certificate.is_imported,
     )
+
+
+def _printed(certificate: Certificate) -> list[tuple[str, object]]:
+    snapshot = certificate.snapshot
+    if certificate.kind is CertificateKind.SPECIAL_PROFICIENCY:
+        return [(SPECIAL_LABELS.get(key, label), snapshot.get(key)) for key, label in PRINTED_FIELDS
+                if key in snapshot and key not in SPECIAL_OMITTED]
+    return [(label, snapshot.get(key)) for key, label in PRINTED_FIELDS if key in snapshot]
 
 
 @bp.route("/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
@@ -139,7 +150,7 @@ def issue(batch_id: int):
     job = issue_jobs.job_of(batch.id)
     if job is not None:
         return render_template("certificates/issue.html", batch=batch, form=form, job=job,
-                               progress=issue_jobs.progress(job), level_label=LEVEL_LABELS[batch.level],
+                               progress=issue_jobs.progress(job), level_label=batch.level_label,
                                stalled=job.status is IssueJobStatus.RUNNING
                                and not issue_jobs.issue_certificates.is_claimed(job.id))
     if batch.status is not BatchStatus.APPROVED:
@@ -149,7 +160,7 @@ def issue(batch_id: int):
     results = operations.issuable_results(batch, refused)
     return render_template("certificates/issue.html", batch=batch, form=form, job=None, count=len(results),
                            results=results, missing=operations.without_photo(results),
-                           refused=issue_jobs.refusal_message(len(refused)), level_label=LEVEL_LABELS[batch.level],
+                           refused=issue_jobs.refusal_message(len(refused)), level_label=batch.level_label,
                            photo_required=not settings.flag(settings.ISSUE_WITHOUT_PHOTO))
 
 

@@ -20,6 +20,9 @@ ACTION_LABELS = {
     "import_completions": "导入结业信息", "import_results": "导入认定成绩", "import_history": "导入历史证书",
     "generate_roster": "生成演示名单", "generate_results": "生成演示成绩", "generate": "生成演示数据",
     "seed": "载入基础数据", "rebuild": "重建统计",
+    "file_special_item": "专项职业能力备案", "withdraw_special_item": "撤回专项职业能力备案",
+    "set_counted_kinds": "设置持证口径", "rebuild_failed": "重建统计失败",
+    "set_eligibility_rule": "设置申报条件", "clear_eligibility_rule": "取消申报条件",
 }
 ENTITY_LABELS = {
     "agency": "评价机构", "agency_scope": "备案范围", "api_token": "接口令牌", "assessment_batch": "认定批次",
@@ -28,7 +31,8 @@ ENTITY_LABELS = {
     "person": "人员", "person_photo": "人员照片", "seed_data": "基础数据", "sign_in": "登录",
     "statistics": "统计", "stats_report": "统计报表", "target": "目标", "training_class": "培训班",
     "training_list": "培训名单", "assessment_list": "认定批次清单", "user": "用户", "demo_data": "演示数据",
-    "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志",
+    "stats_export": "统计导出", "setting": "系统设置", "audit_log": "审计日志", "eligibility_rule": "申报条件",
+    "special_item": "专项职业能力项目",
 }
 # The page that shows an object, and the name of its id argument.
 ENTITY_PAGES = {
@@ -40,6 +44,8 @@ ENTITY_PAGES = {
     "import_job": ("imports.job_detail", "job_id"),
 }
 FIELD_LABELS = {
+    "previous_level_years": "持低一级证书年限", "work_years": "从事本职业年限", "education": "学历",
+    "special_item_id": "专项职业能力项目编号", "special_item": "专项职业能力项目编码", "code": "编码",
     "name": "名称", "status": "状态", "reason": "原因", "rows": "行数", "list": "清单", "filename": "文件名",
     "number": "编号", "username": "用户名", "display_name": "姓名", "role": "角色", "county_code": "县区代码",
     "agency_id": "评价机构编号", "institution_id": "培训机构编号", "is_active": "是否启用", "format": "格式",

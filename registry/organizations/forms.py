@@ -59,6 +59,13 @@ class ScopeForm(FlaskForm):
     valid_to = _date_field("有效期止", required=False, description="留空表示长期有效")
 
 
+class SpecialFilingForm(FlaskForm):
+    """专项职业能力备案: one catalogue item the agency may assess and issue."""
+    special_item_id = SelectField("专项职业能力项目", choices=[], coerce=int, validate_choice=False,
+                                  invalid_value_message="请选择项目")
+    filed_on = _date_field("备案日期")
+
+
 class InstitutionForm(FlaskForm):
     name = StringField("机构名称", validators=_text(120))
     # Room for the blanks people type between groups of digits; the operation strips them.

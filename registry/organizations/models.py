@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import db, enum_type, utcnow
-from registry.reference.models import County, Occupation
+from registry.reference.models import County, Occupation, SpecialItem
 
 
 class AgencyType(enum.StrEnum):
@@ -55,6 +55,9 @@ class Agency(db.Model):
     scopes: Mapped[list["AgencyScope"]] = relationship(
         back_populates="agency", cascade="all, delete-orphan", order_by="AgencyScope.id"
     )
+    special_filings: Mapped[list["AgencySpecialItem"]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="AgencySpecialItem.special_item_id"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("length(ministry_code) = 4", name="ministry_code_length"),
@@ -73,6 +76,10 @@ class Agency(db.Model):
 
     def covers(self, occupation_id: int, work_type: str | None, level: int, on: date) -> bool:
         return any(scope.covers(occupation_id, work_type, level, on) for scope in self.scopes)
+
+    def files_special_item(self, special_item_id: int) -> bool:
+        """Whether the agency is filed for this 专项职业能力 item (it may assess and issue nothing else of them)."""
+        return any(filing.special_item_id == special_item_id for filing in self.special_filings)
 
 
 class AgencyScope(db.Model):
@@ -108,6 +115,19 @@ class AgencyScope(db.Model):
             and self.valid_from <= on
             and (self.valid_to is None or on <= self.valid_to)
         )
+
+
+class AgencySpecialItem(db.Model):
+    """专项职业能力备案 — an agency filed for one 专项职业能力 item: it may assess and issue that item only."""
+
+    __tablename__ = "agency_special_items"
+
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True)
+    special_item_id: Mapped[int] = mapped_column(sa.ForeignKey("special_items.id"), primary_key=True)
+    filed_on: Mapped[date]
+
+    agency: Mapped[Agency] = relationship(back_populates="special_filings")
+    special_item: Mapped[SpecialItem] = relationship()
 
 
 class InstitutionKind(enum.StrEnum):

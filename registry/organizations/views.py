@@ -10,11 +10,12 @@ from registry.core.db import db
 from registry.core.forms import submit
 from registry.core.listing import paginate
 from registry.organizations import operations
-from registry.organizations.forms import AgencyForm, InstitutionForm, ScopeForm
+from registry.organizations.forms import AgencyForm, InstitutionForm, ScopeForm, SpecialFilingForm
+from registry.organizations.special_filing import file_special_item, withdraw_special_item
 from registry.organizations.models import (
     Agency, AgencyScope, AgencyStatus, InstitutionKind, TrainingInstitution,
 )
-from registry.reference.models import CITY_CODE, LEVEL_LABELS, Target
+from registry.reference.models import CITY_CODE, LEVEL_LABELS, SpecialItem, Target
 from registry.reference.queries import county_choices, occupation_choices
 
 bp = Blueprint("organizations", __name__)
@@ -107,6 +108,31 @@ def remove_scope(agency_id: int, scope_id: int):
     return redirect(url_for("organizations.agency_detail", agency_id=agency.id))
 
 
+@bp.post("/admin/agencies/<int:agency_id>/special-items")
+@admin_required
+def add_special_filing(agency_id: int):
+    agency = get_agency_or_404(agency_id)
+    form = _special_form()
+    if form.validate_on_submit() and submit(form, lambda: file_special_item(
+        current_user, agency, form.special_item_id.data, form.filed_on.data,
+    )):
+        flash("专项职业能力备案已添加。", "success")
+        return redirect(url_for("organizations.agency_detail", agency_id=agency.id))
+    return _render_detail(agency, _scope_form(), form)
+
+
+@bp.post("/admin/agencies/<int:agency_id>/special-items/<int:item_id>/withdraw")
+@admin_required
+def withdraw_special_filing(agency_id: int, item_id: int):
+    agency = get_agency_or_404(agency_id)
+    if not agency.files_special_item(item_id):
+        abort(404)
+    withdraw_special_item(current_user, agency, item_id)
+    db.session.commit()
+    flash("专项职业能力备案已撤回。", "success")
+    return redirect(url_for("organizations.agency_detail", agency_id=agency.id))
+
+
 def get_agency_or_404(agency_id: int) -> Agency:
     return db.session.get(Agency, agency_id) or abort(404)
 
@@ -129,9 +155,16 @@ def _scope_form() -> ScopeForm:
     return form
 
 
-def _render_detail(agency: Agency, scope_form: ScopeForm):
+def _special_form() -> SpecialFilingForm:
+    form = SpecialFilingForm()
+    form.special_item_id.choices = [(item.id, str(item)) for item in db.session.scalars(
+        sa.select(SpecialItem).where(SpecialItem.is_active).order_by(SpecialItem.code))]
+    return form
+
+
+def _render_detail(agency: Agency, scope_form: ScopeForm, special_form: SpecialFilingForm | None = None):
     return render_template("organizations/agency_detail.html", agency=agency, scope_form=scope_form,
-                           level_labels=LEVEL_LABELS)
+                           special_form=special_form or _special_form(), level_labels=LEVEL_LABELS)
 
 
 def _agency_progress() -> tuple[int, int]:

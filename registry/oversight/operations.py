@@ -282,7 +282,9 @@ def assign_assessor(actor, batch: AssessmentBatch, assessor: Assessor) -> None:
     _check_roster_writer(actor, batch.agency)
     if assessor.agency_id != batch.agency_id or not assessor.is_active:
         raise InvalidInput("assessor_id", f"考评员：{assessor.name} 不在 {batch.agency.name} 的考评员名单中")
-    if not assessor.covers(batch.occupation_id, batch.level):
+    # Assessor scopes name occupations and levels; a 专项职业能力 batch has neither, and its agency's filing for
+    # the item is what makes it assess: any assessor on the agency's roster may sit.
+    if not batch.is_special and not assessor.covers(batch.occupation_id, batch.level):
         raise InvalidInput("assessor_id", f"考评员：{assessor.name} 的考评范围不含 {batch.occupation.name} "
                                           f"{LEVEL_LABELS[batch.level]}")
     if db.session.get(BatchAssessor, (batch.id, assessor.id)) is not None:

@@ -94,6 +94,21 @@ class Occupation(db.Model):
         return f"{self.code} {self.name}"
 
 
+class SpecialItem(db.Model):
+    """专项职业能力项目 — an item of the 专项职业能力 catalogue: no 大典 code and no level (seed_data/special_items.csv)."""
+
+    __tablename__ = "special_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    source: Mapped[str] = mapped_column(sa.String(300), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
 class Program(db.Model):
     """专项工程 — one of the plan's named skills programmes (开封制造, 宋都巧匠…)."""
 

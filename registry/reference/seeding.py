@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
-from registry.reference.models import CITY_CODE, County, DivisionKind, Indicator, LabourBrand, Occupation, Program, Target
+from registry.reference.models import (
+    CITY_CODE, County, DivisionKind, Indicator, LabourBrand, Occupation, Program, SpecialItem, Target,
+)
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 LEVEL_DIGITS = {"五": 5, "四": 4, "三": 3, "二": 2, "一": 1}
@@ -66,6 +68,13 @@ def seed_occupations() -> int:
     return _insert_missing(Occupation, lambda occupation: (occupation.code, occupation.edition), rows)
 
 
+def seed_special_items() -> int:
+    """The 专项职业能力 catalogue: a labelled example set until a Henan list is found (docs/GLOSSARY.md)."""
+    rows = [SpecialItem(code=row["code"], name=row["name_zh"], source=row["source"])
+            for row in read_rows(SEED_DIR / "special_items.csv")]
+    return _insert_missing(SpecialItem, lambda item: item.code, rows)
+
+
 def seed_programs() -> int:
     rows = [
         Program(key=row["key"], name=row["name_zh"], focus=row["focus_zh"],
@@ -107,6 +116,7 @@ def seed_reference_data() -> dict[str, int]:
     return {
         "counties": seed_counties(),
         "occupations": seed_occupations(),
+        "special_items": seed_special_items(),
         "programs": seed_programs(),
         "labour_brands": seed_labour_brands(),
         "indicators_and_targets": seed_indicators_and_targets(),

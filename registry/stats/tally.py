@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.core.db import db
+from registry.core.models import Setting
 from registry.people.models import KeyGroup, Person
 from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
@@ -27,8 +28,15 @@ CHUNK = 1000
 Contribution = dict[tuple[str, date], Counter]  # (county code, day) → {measure: n}
 
 
+# 持证口径: the kinds the administrator chose on /stats/counted-kinds (registry/stats/counting.py), kept as the
+# setting of this key; until a choice is made, REGISTRY_STATS_COUNTED_KINDS, and when that is empty every kind
+# (the plan's 持证人员总量 names none).
+COUNTED_KINDS = "counted_kinds"
+
+
 def counted_kinds() -> frozenset[CertificateKind]:
-    setting = current_app.config.get("STATS_COUNTED_KINDS") or ""
+    row = db.session.get(Setting, COUNTED_KINDS)
+    setting = row.value if row is not None else current_app.config.get("STATS_COUNTED_KINDS") or ""
     names = [name.strip() for name in setting.split(",") if name.strip()]
     return frozenset(CertificateKind(name) for name in names) if names else frozenset(CertificateKind)
 

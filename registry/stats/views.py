@@ -20,6 +20,8 @@ from registry.stats import county_table, indicators, numbers, trend
 from registry.stats import coverage as coverage_queries
 from registry.stats.charts import line_chart
 from registry.stats.filters import ROLES, parse_as_of, visible_counties
+from registry.stats.counting import is_recounting, labels
+from registry.stats.tally import counted_kinds
 from registry.stats.report import MonthlyReport, render_report
 
 bp = Blueprint("stats", __name__)
@@ -68,7 +70,8 @@ def cockpit():
                            headline=indicators.HEADLINE, numbers=numbers,
                            series=series, charts=charts, deadline=trend.DEADLINE, pace_days=trend.PACE_DAYS,
                            county_choices=county_choices, asked_county=request.args.get("county") or "",
-                           baseline_text=indicators.baselines(), target_year=coverage_queries.TARGET_YEAR)
+                           baseline_text=indicators.baselines(), target_year=coverage_queries.TARGET_YEAR,
+                           counted_labels=labels(counted_kinds()), recounting=is_recounting())
 
 
 @bp.get("/stats/counties.<any(xlsx, csv):file_format>")

@@ -18,7 +18,7 @@ from registry.organizations.models import AgencyType
 from registry.people.identity import DocumentType
 from registry.people.models import Person
 from registry.people.operations import register_person
-from registry.reference.models import Occupation
+from registry.reference.models import Occupation, SpecialItem
 from tests import helpers
 from tests.helpers import commit, count, error_rows
 
@@ -151,7 +151,18 @@ def test_a_number_held_by_another_person_is_refused(client, upload):
     ({0: "职业技能等级证书", 1: "S000041800001213000001", 8: "四级"}, "等级",
      "四级/中级工 与证书编号中的等级码 3（三级/高级工）不符"),
     ({0: "其他证书", 1: "A1"}, "证书编号", "应为4–40位字母、数字或连字符"),
-    ({0: "专项职业能力证书", 1: "ZX-1"}, "等级", "专项职业能力证书没有等级，应留空"),
+    ({0: "专项职业能力证书", 1: "ZX-1", 6: "", 7: "杞县砂锅制作"}, "等级", "专项职业能力证书没有等级，应留空"),
+    ({0: "专项职业能力证书", 1: "ZX-2019-0001", 8: ""}, "职业编码", "专项职业能力证书没有职业编码，应留空"),
+    ({0: "专项职业能力证书", 1: "ZX-2019-0001", 6: "", 7: "", 8: ""}, "职业名称", "专项职业能力证书须填写项目名称"),
+    ({0: "专项职业能力证书", 1: "ZX418107771800001", 6: "", 7: "杞县砂锅制作", 8: ""}, "证书编号",
+     "以 ZX41 开头，应为本系统专项职业能力证书编号：18位"),
+    ({0: "专项职业能力证书", 1: "ZX4181077717000001", 6: "", 7: "杞县砂锅制作", 8: ""}, "证书编号",
+     "第11–12位是发证年份，实为“17”，与发证日期 2015-06-30 不符（应为“15”）"),
+    ({8: "0"}, "等级", "等级码 0 不存在：等级只有 1–5"),
+    ({8: "0级"}, "等级", "等级码 0级 不存在"),
+    ({1: "S000041800001213000001"}, "证书编号", "该编号符合职业技能等级证书的格式，请核对证书种类"),
+    ({0: "职业技能等级证书", 1: "1541000000000001", 8: ""}, "证书编号",
+     "应为22位：Y或S加21位数字；该编号符合职业资格证书的格式，请核对证书种类"),
     ({8: "特级"}, "等级", "未知的等级：特级"),
     ({6: "6180204"}, "职业编码", "6180204 格式不正确，应为 d-dd-dd-dd"),
     ({6: "9-99-99-99"}, "职业编码", "未知的职业编码：9-99-99-99"),
@@ -173,6 +184,19 @@ def test_bad_rows_are_named_with_row_column_and_reason(client, upload, cells, co
     assert job.counts == {"new": 2, "error": 1}
     [(row, found_column, found_message)] = error_rows(client, job)
     assert row == "3" and found_column == column and message in found_message, found_message
+
+
+def test_a_special_certificate_of_a_catalogue_item_is_linked_to_it(client, upload):
+    row = ["专项职业能力证书", "ZX4181077719000001", "", resident_id(9), "持证9", "杞县", "", "杞县砂锅制作", "",
+           "2019-05-20", ISSUER]
+    job = upload(csv_bytes([row, ["专项职业能力证书", "KF-ZX-2019-7", "", resident_id(8), "持证8", "杞县", "",
+                                  "木版年画制作", "", "2019-05-20", ISSUER]]))
+    assert job.counts == {"new": 2}, job.message
+    commit(client, job)
+    linked = dict(db.session.execute(sa.select(Certificate.number, Certificate.special_item_id)).all())
+    assert linked["ZX4181077719000001"] == db.session.scalar(
+        sa.select(SpecialItem.id).where(SpecialItem.name == "杞县砂锅制作"))
+    assert linked["KF-ZX-2019-7"] is None, "an item not in the catalogue keeps its printed name only"
 
 
 def test_a_legacy_number_stored_as_an_excel_number_is_refused(client, upload):

@@ -9,11 +9,13 @@ from registry.accounts.models import User
 from registry.core.db import db
 from registry.organizations.models import Agency, TrainingInstitution
 from registry.reference import operations
-from registry.reference.models import CITY_CODE, County, Indicator, LabourBrand, Occupation, Program, Target
+from registry.reference.models import (
+    CITY_CODE, County, Indicator, LabourBrand, Occupation, Program, SpecialItem, Target,
+)
 from registry.reference.queries import resolve_county
 from registry.reference.seeding import SEED_DIR, parse_levels, parse_target, read_rows, seed_reference_data
 
-SEEDED = (County, Occupation, Program, LabourBrand, Indicator, Target)
+SEEDED = (County, Occupation, SpecialItem, Program, LabourBrand, Indicator, Target)
 
 
 def counts(models=SEEDED) -> dict[str, int]:
@@ -29,6 +31,7 @@ def test_seeded_database_matches_the_csv_files(app):
     assert counts() == {
         "County": len(read_rows(SEED_DIR / "counties.csv")),
         "Occupation": len(read_rows(SEED_DIR / "occupations.csv")),
+        "SpecialItem": len(read_rows(SEED_DIR / "special_items.csv")),
         "Program": len(read_rows(SEED_DIR / "programs.csv")),
         "LabourBrand": len(read_rows(SEED_DIR / "labour_brands.csv")),
         "Indicator": len(read_rows(SEED_DIR / "plan_targets.csv")),
@@ -50,7 +53,7 @@ def test_seeding_restores_only_what_is_missing(app):
     db.session.execute(sa.delete(Occupation).where(Occupation.code == "4-03-02-01"))
     db.session.commit()
     added = seed_reference_data()
-    assert added == {"counties": 0, "occupations": 1, "programs": 0, "labour_brands": 0,
+    assert added == {"counties": 0, "occupations": 1, "special_items": 0, "programs": 0, "labour_brands": 0,
                      "indicators_and_targets": 1}
     assert set(seed_reference_data().values()) == {0}
     db.session.commit()
