@@ -3,8 +3,9 @@
 A large batch's file is written to instance/exports/<batch>-<key>.<format>, with a progress file beside it
 while it is built. The key digests what the file holds (each certificate's id, status and issued hash, the
 public URL and the public key), so a revocation or a correction leads to a new file, while asking again for
-an unchanged batch serves the file already built. Every page is the certificate's own reprint, so a ZIP
-entry is byte for byte the single-certificate download. The files print full ID numbers: the folder and
+an unchanged batch serves the file already built. Every page is the certificate's own reprint; a ZIP entry
+is, like a single download, that rendering with the registry's PDF signature appended (docs/VERIFICATION.md),
+while the one-PDF print file stays unsigned. The files print full ID numbers: the folder and
 the files are owner-only, and `purge_expired` deletes them after the retention period (a file deleted is
 built again when asked for).
 """
@@ -27,7 +28,7 @@ from flask import current_app
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from registry.certificates import pdf, rendering
+from registry.certificates import pdf, pdf_keys, rendering
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.core import private_files
 from registry.core.db import db
@@ -51,9 +52,10 @@ def batch_certificates(batch_id: int) -> list[Certificate]:
     ))
 
 
-def inline_limit() -> int:
+def inline_limit(fmt: str) -> int:
     """Above this many certificates a request would wait too long: the task worker builds the file."""
-    return current_app.config["BATCH_OUTPUT_INLINE_LIMIT"]
+    limit = current_app.config["BATCH_OUTPUT_INLINE_LIMIT"]
+    return min(limit, current_app.config["BATCH_ZIP_INLINE_LIMIT"]) if fmt == "zip" else limit
 
 
 def entry_name(certificate: Certificate) -> str:
@@ -80,7 +82,9 @@ def write_zip(certificates: Sequence[Certificate], target: BinaryIO, progress: P
             # The issue date as the entry's time keeps the archive itself the same bytes every time.
             info = zipfile.ZipInfo(entry_name(certificate), date_time=certificate.issued_on.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, rendering.render(certificate))
+            # Each entry is the holder's file, which an agency may pass on as it is: signed like a single
+            # download (the unsigned rendering, then the registry's PAdES signature).
+            archive.writestr(info, pdf_keys.sign(rendering.render(certificate)))
             progress(done)
 
 

@@ -80,7 +80,7 @@ def _batch_file(batch: AssessmentBatch, fmt: str):
     if not certificates:
         flash("该批次还没有证书，发证后才能下载。", "warning")
         return redirect(url_for("assessment.batch_detail", batch_id=batch.id))
-    if len(certificates) <= batch_output.inline_limit():
+    if len(certificates) <= batch_output.inline_limit(fmt):
         data = batch_output.build_in_memory(certificates, fmt)
         return _send_batch(batch, fmt, certificates, io.BytesIO(data))
     export = batch_output.export_for(batch.id, certificates, fmt)

@@ -5,8 +5,10 @@ rendering, so the unsigned file is a byte prefix of the signed one: the SHA-256 
 hash of the unsigned rendering (docs/VERIFICATION.md), and each download is signed afresh at that moment.
 pyHanko writes the signature (ETSI.CAdES.detached, SHA-256), which Acrobat, Foxit and poppler's `pdfsig` read.
 """
+import asyncio
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -87,7 +89,20 @@ def sign_pdf(data: bytes, signer: signers.SimpleSigner) -> bytes:
     """The file with the registry's signature appended; `data` is left untouched as the signed file's prefix."""
     metadata = signers.PdfSignatureMetadata(field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES,
                                             md_algorithm="sha256", reason=REASON, location=LOCATION)
-    return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), metadata, signer=signer).getvalue()
+    return outside_event_loop(signers.sign_pdf, IncrementalPdfFileWriter(io.BytesIO(data)), metadata,
+                              signer=signer).getvalue()
+
+
+def outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions. Each starts an event loop of its own (asyncio.run), which
+    fails in a thread already running one — a caller that drives Playwright's synchronous API, say — so such a
+    caller has the call made on a short-lived thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 @dataclass(frozen=True)
@@ -128,7 +143,7 @@ def inspect(data: bytes, chain: list[asn1_x509.Certificate]) -> SignatureReport 
             return None
         signature = embedded[0]
         context = ValidationContext(trust_roots=[chain[-1]], other_certs=chain[:-1], allow_fetching=False)
-        status = validate_pdf_signature(signature, context)
+        status = outside_event_loop(validate_pdf_signature, signature, context)
     except Exception as error:
         log.info("uploaded PDF signature could not be read: %s", error)
         return SignatureReport(False, False, False, "—", None)

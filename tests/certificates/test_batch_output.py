@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry.core.roles import Role
-from registry.certificates import batch_output, rendering
+from registry.certificates import batch_output, pdf_keys, pdf_signature, rendering
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.certificates.pdf_signature import unsigned_prefix
 from registry.core.db import db
@@ -74,8 +74,10 @@ def test_zip_entries_are_the_single_certificate_files(issued_batch, make_user):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == [f"{c.number}.pdf" for c in certificates]
         for certificate in certificates:
-            assert archive.read(f"{certificate.number}.pdf") == rendering.render(certificate)
-    assert data == batch_output.build_in_memory(certificates, "zip")
+            entry = archive.read(f"{certificate.number}.pdf")
+            assert unsigned_prefix(entry) == rendering.render(certificate)
+            report = pdf_signature.inspect(entry, pdf_keys.chain())
+            assert report is not None and report.intact and report.whole_file and report.ours
 
 
 def export_of(batch, fmt: str = "pdf") -> batch_output.Export:
@@ -206,10 +208,9 @@ def test_zip_entries_equal_the_single_downloads(agency_client):
     assert response.headers["Content-Disposition"].startswith("attachment")
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         for certificate in batch_output.batch_certificates(batch.id):
-            # The single download is the same file with the registry's PDF signature appended; the batch
-            # files are print files for the agency and stay unsigned, so they keep being the same bytes.
+            # Both are the same rendering with a signature appended (each signature made when asked for).
             single = unsigned_prefix(client.get(f"/certificates/{certificate.id}/pdf").data)
-            assert archive.read(f"{certificate.number}.pdf") == single
+            assert unsigned_prefix(archive.read(f"{certificate.number}.pdf")) == single
             assert hashlib.sha256(single).hexdigest() == certificate.pdf_sha256
 
 
@@ -248,6 +249,13 @@ def test_a_large_batch_is_built_in_the_background_with_progress(app, agency_clie
     ready = client.get(url)
     assert ready.status_code == 200 and ready.headers["Cache-Control"] == "no-store"
     assert ready.data == batch_output.build_in_memory(batch_output.batch_certificates(batch.id), "pdf")
+
+
+def test_a_zip_is_queued_sooner_than_the_print_file_since_each_entry_is_signed(app, agency_client, task_queue):
+    client, batch = agency_client(passed=3)
+    app.config.update(BATCH_OUTPUT_INLINE_LIMIT=200, BATCH_ZIP_INLINE_LIMIT=2)
+    assert client.get(f"/assessment/batches/{batch.id}/certificates.pdf").status_code == 200
+    assert client.get(f"/assessment/batches/{batch.id}/certificates.zip").status_code == 202
 
 
 def test_a_failed_background_build_offers_a_retry(app, agency_client, monkeypatch):

@@ -122,3 +122,17 @@ def test_anything_appended_after_the_signature_is_not_the_issued_file(certificat
     verdict = verify_upload(appended)
     assert not verdict.is_exact and verdict.certificate.id == certificate.id
     assert not verdict.signature.is_valid and "签名不覆盖整个文件" in verdict.signature.wording
+
+
+def test_signing_and_checking_work_where_an_event_loop_is_already_running(certificate):
+    """pyHanko's synchronous calls start an event loop of their own; a caller already running one (as a test
+    driving Playwright does) must still get a signed file and a true report, not a RuntimeError."""
+    import asyncio
+
+    async def inside_a_loop():
+        signed = reprint(None, certificate)
+        return signed, pdf_signature.inspect(signed, pdf_keys.chain())
+
+    signed, report = asyncio.run(inside_a_loop())
+    assert pdf_signature.unsigned_prefix(signed) != signed
+    assert report.intact and report.whole_file and report.ours
