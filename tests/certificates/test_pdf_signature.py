@@ -124,15 +124,24 @@ def test_anything_appended_after_the_signature_is_not_the_issued_file(certificat
     assert not verdict.signature.is_valid and "签名不覆盖整个文件" in verdict.signature.wording
 
 
-def test_signing_and_checking_work_where_an_event_loop_is_already_running(certificate):
+def test_signing_and_checking_work_where_an_event_loop_is_already_running(app, certificate):
     """pyHanko's synchronous calls start an event loop of their own; a caller already running one (as a test
-    driving Playwright does) must still get a signed file and a true report, not a RuntimeError."""
+    session driving Playwright does) must still get a signed file and a true report, not a RuntimeError. The
+    loop runs on a thread of its own here, since this test's thread may already run Playwright's."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    unsigned = render_snapshot(certificate.snapshot)
 
     async def inside_a_loop():
-        signed = reprint(None, certificate)
+        signed = pdf_signature.sign_pdf(unsigned, pdf_keys.signer())
         return signed, pdf_signature.inspect(signed, pdf_keys.chain())
 
-    signed, report = asyncio.run(inside_a_loop())
-    assert pdf_signature.unsigned_prefix(signed) != signed
+    def in_a_running_loop():
+        with app.app_context():
+            return asyncio.run(inside_a_loop())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        signed, report = pool.submit(in_a_running_loop).result()
+    assert pdf_signature.unsigned_prefix(signed) == unsigned and len(signed) > len(unsigned)
     assert report.intact and report.whole_file and report.ours
