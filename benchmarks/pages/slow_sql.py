@@ -1,0 +1,87 @@
+"""Why a page is slow: the page run once more in-process (Flask test client), every SQL statement it sends
+recorded with its parameters and duration, and the slowest ones explained. Plans only — EXPLAIN QUERY PLAN on
+SQLite, EXPLAIN on PostgreSQL — so a 5-second statement is not run twice more."""
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from registry.core.db import db
+
+SHOWN = 3  # statements per page
+STATEMENT_CHARS = 1200  # of each statement's text in the note
+
+
+@dataclass
+class Statement:
+    text: str
+    parameters: object
+    seconds: float
+    plan: str = ""
+
+
+@contextlib.contextmanager
+def recorded(engine: sa.Engine) -> Iterator[list[Statement]]:
+    found: list[Statement] = []
+
+    def before(connection, _cursor, _statement, _parameters, _context, _executemany):
+        connection.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def after(connection, _cursor, statement, parameters, _context, executemany):
+        started = connection.info["bench_started"].pop()
+        if not executemany:
+            found.append(Statement(statement, parameters, time.perf_counter() - started))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield found
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+
+
+def plan(connection: sa.Connection, statement: Statement) -> str:
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement.text}", statement.parameters).all()
+        depth = {row[0]: 0 for row in rows}
+        lines = []
+        for node, parent, _unused, detail in rows:  # indented under its parent, as the sqlite3 shell does
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[node] + detail)
+        return "\n".join(lines)
+    return "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement.text}", statement.parameters).scalars())
+
+
+def slowest(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str] | None) -> list[Statement]:
+    """The SHOWN slowest statements of one request for `path` (signed in with `sign_in`), each with its plan."""
+    client = app.test_client()
+    if sign_in is not None and client.post("/login", data=sign_in).status_code != 302:
+        raise RuntimeError(f"{sign_in['username']} could not sign in in-process")
+    with app.app_context():
+        engine = db.engine
+    with recorded(engine) as statements:
+        answer = client.post(path, data=form) if form is not None else client.get(path)
+    if answer.status_code != 200:
+        raise RuntimeError(f"{path} answered {answer.status_code} in-process")
+    worst = sorted(statements, key=lambda statement: statement.seconds, reverse=True)[:SHOWN]
+    with engine.connect() as connection:
+        for statement in worst:
+            try:
+                statement.plan = plan(connection, statement)
+            except sa.exc.DBAPIError as error:  # e.g. a statement the database cannot EXPLAIN
+                statement.plan = f"(no plan: {str(error.orig).splitlines()[0]})"
+                connection.rollback()
+    return worst
+
+
+def as_markdown(statements: list[Statement]) -> str:
+    parts = []
+    for statement in statements:
+        text = " ".join(statement.text.split())
+        if len(text) > STATEMENT_CHARS:
+            text = text[:STATEMENT_CHARS] + " …"
+        parts.append(f"{statement.seconds * 1e3:,.1f} ms:\n```sql\n{text}\n```\n```\n{statement.plan}\n```")
+    return "\n".join(parts)
