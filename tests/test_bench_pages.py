@@ -129,3 +129,18 @@ def test_a_list_address_asks_for_a_page_and_keeps_its_filter():
 def test_the_pagers_page_count_is_read_with_its_thousands_separator():
     assert page_count('<nav class="pager"><span>共 54,321 条，第 1 / 2,173 页</span></nav>') == 2173
     assert page_count("<p>没有记录</p>") is None
+
+
+def test_a_statement_shared_by_pages_is_numbered_and_printed_once():
+    from benchmarks.pages.slow_sql import Profile, Statement, numbered, statements_markdown
+
+    scan = "SELECT count(*)\n  FROM certificates"
+    first = Profile(0.5, 4, 0.45, [Statement(scan, (), 0.4, "SCAN certificates"),
+                                   Statement("SELECT 1", (), 0.002, "SCAN CONSTANT ROW")])
+    second = Profile(0.7, 2, 0.6, [Statement(scan, (), 0.6, "SCAN certificates")])
+    numbers = numbered([first, second])
+    assert numbers == {scan: 1, "SELECT 1": 2}
+    assert second.brief(numbers) == "in-process 700 ms, 2 statements taking 600 ms; slowest: S1 600.0 ms"
+    printed = statements_markdown([first, second], numbers)
+    assert printed.count("SELECT count(*) FROM certificates") == 1 and "S1 (up to 600.0 ms)" in printed
+    assert Profile(0.1, 3, 0.0005, []).brief(numbers).endswith("slowest: none over 1 ms")

@@ -178,20 +178,21 @@ def load_average() -> str:
 
 # --- why slow, and the record ---------------------------------------------------------------------------------
 
-def explained(app, rows: list[report.Row], large: Measured) -> dict[PageKey, list[slow_sql.Statement]]:
-    plans = {}
+def explained(app, rows: list[report.Row], large: Measured) -> dict[PageKey, slow_sql.Profile]:
+    """The pages that miss a target, each requested once more in-process for its statements and plans."""
+    profiles = {}
     for row in rows:
-        if row.large is None or not row.wants_plans:
+        if row.large is None or not row.misses:
             continue
         page, path = large.requests[row.key]
         sign_in = None if row.key.role == ANONYMOUS else {"username": USERS[row.key.role],
                                                            "password": coverage.PASSWORD}
-        plans[row.key] = slow_sql.slowest(app, sign_in, path, page.form)
-    return plans
+        profiles[row.key] = slow_sql.profile(app, sign_in, path, page.form)
+    return profiles
 
 
 def section(engine: str, small: Measured, large: Measured, rows: list[report.Row],
-            plans: dict[PageKey, list[slow_sql.Statement]]) -> str:
+            plans: dict[PageKey, slow_sql.Profile]) -> str:
     sizes = f"{small.persons:,} and {large.persons:,} persons"
     lines = [f"### pages, {engine} — {datetime.now():%Y-%m-%d %H:%M}, {sizes}",
              "",
@@ -206,12 +207,16 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
              "",
              report.summary(rows)]
     slow = [row for row in rows if row.key in plans]
+    numbers = slow_sql.numbered(list(plans.values()))
     if slow:
-        lines += ["", f"#### Pages that miss a target or the guide at {report.persons(large.persons)}: "
-                      f"their slowest statements and plans", ""]
+        lines += ["", f"#### Pages that miss a target at {report.persons(large.persons)}: where their time goes",
+                  "", "Each page requested once more in-process; S1, S2 … are its slowest statements, listed once "
+                  "below with their plans.", ""]
     for row in slow:
         why = "; ".join(row.misses + ([f"{report.ms(row.large.median)} > guide"] if row.over_guide else []))
-        lines += [f"**{row.key.label} · {row.key.role}** — {why}", "", slow_sql.as_markdown(plans[row.key]), ""]
+        lines.append(f"- **{row.key.label} · {row.key.role}** — {why}. {plans[row.key].brief(numbers)}")
+    if numbers:
+        lines += ["", slow_sql.statements_markdown(list(plans.values()), numbers)]
     return "\n".join(lines)
 
 

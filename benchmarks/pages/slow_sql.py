@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from registry.core.db import db
 
 SHOWN = 3  # statements per page
+MIN_SECONDS = 0.001  # faster statements are not where a page's time goes
 STATEMENT_CHARS = 1200  # of each statement's text in the note
 
 
@@ -55,18 +56,37 @@ def plan(connection: sa.Connection, statement: Statement) -> str:
     return "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement.text}", statement.parameters).scalars())
 
 
-def slowest(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str] | None) -> list[Statement]:
-    """The SHOWN slowest statements of one request for `path` (signed in with `sign_in`), each with its plan."""
+@dataclass
+class Profile:
+    """One request run in-process: its wall time, its statements' count and sum, and the slowest of them."""
+
+    seconds: float
+    statements: int
+    sql_seconds: float
+    slowest: list[Statement]
+
+    def brief(self, numbers: dict[str, int]) -> str:
+        slowest = ", ".join(f"S{numbers[statement.text]} {statement.seconds * 1e3:,.1f} ms"
+                            for statement in self.slowest) or f"none over {MIN_SECONDS * 1e3:g} ms"
+        return (f"in-process {self.seconds * 1e3:,.0f} ms, {self.statements} statements taking "
+                f"{self.sql_seconds * 1e3:,.0f} ms; slowest: {slowest}")
+
+
+def profile(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str] | None) -> Profile:
+    """One request for `path` (signed in with `sign_in`): the SHOWN slowest statements, each with its plan."""
     client = app.test_client()
     if sign_in is not None and client.post("/login", data=sign_in).status_code != 302:
         raise RuntimeError(f"{sign_in['username']} could not sign in in-process")
     with app.app_context():
         engine = db.engine
     with recorded(engine) as statements:
+        start = time.perf_counter()
         answer = client.post(path, data=form) if form is not None else client.get(path)
+        seconds = time.perf_counter() - start
     if answer.status_code != 200:
         raise RuntimeError(f"{path} answered {answer.status_code} in-process")
-    worst = sorted(statements, key=lambda statement: statement.seconds, reverse=True)[:SHOWN]
+    worst = [statement for statement in sorted(statements, key=lambda statement: statement.seconds, reverse=True)
+             if statement.seconds >= MIN_SECONDS][:SHOWN]
     with engine.connect() as connection:
         for statement in worst:
             try:
@@ -74,14 +94,32 @@ def slowest(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str]
             except sa.exc.DBAPIError as error:  # e.g. a statement the database cannot EXPLAIN
                 statement.plan = f"(no plan: {str(error.orig).splitlines()[0]})"
                 connection.rollback()
-    return worst
+    return Profile(seconds, len(statements), sum(statement.seconds for statement in statements), worst)
 
 
-def as_markdown(statements: list[Statement]) -> str:
+def numbered(profiles: list[Profile]) -> dict[str, int]:
+    """A number for each distinct statement text, in order of first appearance: pages share statements (both
+    roles, a list and its export, page 1 and the last page), and each is printed once."""
+    numbers: dict[str, int] = {}
+    for found in profiles:
+        for statement in found.slowest:
+            numbers.setdefault(statement.text, len(numbers) + 1)
+    return numbers
+
+
+def statements_markdown(profiles: list[Profile], numbers: dict[str, int]) -> str:
+    """Each numbered statement once: its slowest time seen, its text (shortened) and its plan."""
+    slowest: dict[str, Statement] = {}
+    for found in profiles:
+        for statement in found.slowest:
+            if statement.text not in slowest or statement.seconds > slowest[statement.text].seconds:
+                slowest[statement.text] = statement
     parts = []
-    for statement in statements:
-        text = " ".join(statement.text.split())
-        if len(text) > STATEMENT_CHARS:
-            text = text[:STATEMENT_CHARS] + " …"
-        parts.append(f"{statement.seconds * 1e3:,.1f} ms:\n```sql\n{text}\n```\n```\n{statement.plan}\n```")
+    for text, number in numbers.items():
+        statement = slowest[text]
+        shown = " ".join(text.split())
+        if len(shown) > STATEMENT_CHARS:
+            shown = shown[:STATEMENT_CHARS] + " …"
+        parts.append(f"S{number} (up to {statement.seconds * 1e3:,.1f} ms):\n```sql\n{shown}\n```\n"
+                     f"```\n{statement.plan}\n```")
     return "\n".join(parts)
