@@ -46,9 +46,12 @@ def anonymous(base_url: str) -> httpx.Client:
 
 
 def fetch(client: httpx.Client, page: Page, path: str | None = None) -> httpx.Response:
-    if page.form is not None:
-        return client.post(path or page.path, data=page.form)
-    return client.get(path or page.path)
+    try:
+        if page.form is not None:
+            return client.post(path or page.path, data=page.form)
+        return client.get(path or page.path)
+    except httpx.TransportError as error:  # e.g. gunicorn killed a worker past its timeout
+        raise BenchmarkFailed(f"{page.label} ({path or page.path}): no answer: {error!r}") from None
 
 
 def problem(page: Page, answer: httpx.Response) -> str | None:
