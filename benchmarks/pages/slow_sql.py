@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from benchmarks.common import BenchmarkFailed
 from registry.core.db import db
 
 SHOWN = 3  # statements per page
@@ -76,7 +77,7 @@ def profile(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str]
     """One request for `path` (signed in with `sign_in`): the SHOWN slowest statements, each with its plan."""
     client = app.test_client()
     if sign_in is not None and client.post("/login", data=sign_in).status_code != 302:
-        raise RuntimeError(f"{sign_in['username']} could not sign in in-process")
+        raise BenchmarkFailed(f"{sign_in['username']} could not sign in in-process")
     with app.app_context():
         engine = db.engine
     with recorded(engine) as statements:
@@ -84,7 +85,7 @@ def profile(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str]
         answer = client.post(path, data=form) if form is not None else client.get(path)
         seconds = time.perf_counter() - start
     if answer.status_code != 200:
-        raise RuntimeError(f"{path} answered {answer.status_code} in-process")
+        raise BenchmarkFailed(f"{path} answered {answer.status_code} in-process")
     worst = [statement for statement in sorted(statements, key=lambda statement: statement.seconds, reverse=True)
              if statement.seconds >= MIN_SECONDS][:SHOWN]
     with engine.connect() as connection:
