@@ -196,7 +196,8 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
     sizes = f"{small.persons:,} and {large.persons:,} persons"
     lines = [f"### pages, {engine} — {datetime.now():%Y-%m-%d %H:%M}, {sizes}",
              "",
-             f"`python -m benchmarks --only pages{'' if large.persons == SIZES[-1] else f' --rows {large.persons}'}`; "
+             f"`{'scripts/with-postgres ' if engine == 'PostgreSQL' else ''}python -m benchmarks --only pages"
+             f"{'' if large.persons == SIZES[-1] else f' --rows {large.persons}'}`; "
              f"median of {client.TIMED_RUNS} after a warm-up, over HTTP from `registry serve --workers 2`. "
              f"Load average (1/5/15 min) at {report.persons(small.persons)}: {small.loads[0]} → {small.loads[1]}; "
              f"at {report.persons(large.persons)}: {large.loads[0]} → {large.loads[1]}. "
