@@ -54,7 +54,8 @@ def test_a_role_without_the_cockpit_is_compared_with_another_roles():
 
 def test_a_page_not_timed_keeps_its_reason_in_the_table():
     stats, audit = PageKey("/stats", ADMIN), PageKey("/admin/audit", COUNTY)
-    rows = verdicts([stats, audit], {stats: timing(10)}, {stats: timing(12)}, {audit: "not this role's page (403)"})
+    rows = verdicts([stats, audit], {stats: timing(10)}, {stats: timing(12)},
+                    {audit: "not this role's page (403)"})
     assert rows[1].large is None and rows[1].misses == []
     lines = report.table(rows, 100_000, 1_350_000).splitlines()
     assert "1.35M÷100k (≤ 2×)" in lines[0]
@@ -117,7 +118,8 @@ def test_a_document_without_the_section_is_refused():
 
 def test_the_last_section_takes_its_block_at_the_end_of_the_document():
     document = DOCUMENT.split("## Latest figures")[0].rstrip() + "\n"
-    assert rewrite_section(document, "SQLite:20000", "table").endswith("table\n<!-- pages:SQLite:20000:end -->\n")
+    written = rewrite_section(document, "SQLite:20000", "table")
+    assert written.endswith("table\n<!-- pages:SQLite:20000:end -->\n")
 
 
 def test_a_list_address_asks_for_a_page_and_keeps_its_filter():

@@ -34,7 +34,7 @@ PUBLIC_LIMITS = "10000000/minute"
 
 @dataclass
 class Measured:
-    """One registry's timings: the keys in the order timed, and for each its timing or why it was not timed."""
+    """One registry's timings: the keys in the order timed, each with its timing or why it was not timed."""
 
     persons: int
     keys: list[PageKey] = field(default_factory=list)
@@ -57,7 +57,7 @@ def run_on(backend: Backend, options: Options, sizes: tuple[int, int]) -> Iterat
         small = served_timings(app, found, sizes[0], prepared)
     with opened(backend, options, sizes[1]) as (app, found, prepared):
         large = served_timings(app, found, sizes[1], prepared)
-        keys = large.keys + [key for key in small.keys if key not in large.timings and key not in large.skipped]
+        keys = large.keys + [key for key in small.keys if key not in large.keys]
         skipped = small.skipped | large.skipped
         rows = report.verdicts(keys, small.timings, large.timings, skipped)
         plans = explained(app, rows, large)
@@ -70,10 +70,11 @@ def run_on(backend: Backend, options: Options, sizes: tuple[int, int]) -> Iterat
             yield result(backend.name, sizes[1], row)
 
 
-# --- the registry, ready to serve ------------------------------------------------------------------------------
+# --- the registry, ready to serve ---------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def opened(backend: Backend, options: Options, persons: int) -> Iterator[tuple[object, catalogue.Subjects, str]]:
+def opened(backend: Backend, options: Options,
+           persons: int) -> Iterator[tuple[object, catalogue.Subjects, str]]:
     """The cached registry of `persons` (copied or restored), prepared; the SQLite copy is deleted after."""
     if backend.url:
         url, facts, _fresh = coverage.postgres_registry(persons, backend.url)
@@ -87,8 +88,8 @@ def opened(backend: Backend, options: Options, persons: int) -> Iterator[tuple[o
             prepare(app)
             found = catalogue.subjects()
             db.session.remove()
-        prepared = (f"generated {facts['generated_at']} in {facts['seconds']:.0f} s; migrated, rebuilt, analysed "
-                    f"in {time.perf_counter() - start:.0f} s")
+        prepared = (f"generated {facts['generated_at']} in {facts['seconds']:.0f} s; migrated, rebuilt, "
+                    f"analysed in {time.perf_counter() - start:.0f} s")
         yield app, found, prepared
     finally:
         with app.app_context():
@@ -114,7 +115,7 @@ def prepare(app) -> None:
     coverage.analyze()
 
 
-# --- served and timed ------------------------------------------------------------------------------------------
+# --- served and timed ---------------------------------------------------------------------------------------
 
 def served_timings(app, found: catalogue.Subjects, persons: int, prepared: str) -> Measured:
     from tests import serving
@@ -176,7 +177,7 @@ def load_average() -> str:
     return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-# --- why slow, and the record ---------------------------------------------------------------------------------
+# --- why slow, and the record -------------------------------------------------------------------------------
 
 def explained(app, rows: list[report.Row], large: Measured) -> dict[PageKey, slow_sql.Profile]:
     """The pages that miss a target, each requested once more in-process for its statements and plans."""
@@ -199,7 +200,8 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
              f"`{'scripts/with-postgres ' if engine == 'PostgreSQL' else ''}python -m benchmarks --only pages"
              f"{'' if large.persons == SIZES[-1] else f' --rows {large.persons}'}`; "
              f"median of {client.TIMED_RUNS} after a warm-up, over HTTP from `registry serve --workers 2`. "
-             f"Load average (1/5/15 min) at {report.persons(small.persons)}: {small.loads[0]} → {small.loads[1]}; "
+             f"Load average (1/5/15 min) at {report.persons(small.persons)}: "
+             f"{small.loads[0]} → {small.loads[1]}; "
              f"at {report.persons(large.persons)}: {large.loads[0]} → {large.loads[1]}. "
              f"Registries: {report.persons(small.persons)} {small.prepared}; "
              f"{report.persons(large.persons)} {large.prepared}.",
@@ -210,9 +212,9 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
     slow = [row for row in rows if row.key in plans]
     numbers = slow_sql.numbered(list(plans.values()))
     if slow:
-        lines += ["", f"#### Pages that miss a target at {report.persons(large.persons)}: where their time goes",
-                  "", "Each page requested once more in-process; S1, S2 … are its slowest statements, listed once "
-                  "below with their plans.", ""]
+        heading = f"#### Pages that miss a target at {report.persons(large.persons)}: where their time goes"
+        lines += ["", heading, "", "Each page requested once more in-process; S1, S2 … are its slowest "
+                  "statements, listed once below with their plans.", ""]
     for row in slow:
         why = "; ".join(row.misses + ([f"{report.ms(row.large.median)} > guide"] if row.over_guide else []))
         lines.append(f"- **{row.key.label} · {row.key.role}** — {why}. {plans[row.key].brief(numbers)}")

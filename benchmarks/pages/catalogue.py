@@ -68,7 +68,8 @@ def subjects() -> Subjects:
         .where(TrainingClass.county_code == COUNTY_CODE).group_by(Enrollment.class_id)
         .order_by(sa.func.count().desc(), Enrollment.class_id).limit(1))
     batch_id = db.session.scalar(
-        sa.select(AssessmentResult.batch_id).join(AssessmentBatch, AssessmentBatch.id == AssessmentResult.batch_id)
+        sa.select(AssessmentResult.batch_id)
+        .join(AssessmentBatch, AssessmentBatch.id == AssessmentResult.batch_id)
         .where(AssessmentBatch.county_code == COUNTY_CODE).group_by(AssessmentResult.batch_id)
         .order_by(sa.func.count().desc(), AssessmentResult.batch_id).limit(1))
     certificate = db.session.scalars(
@@ -79,8 +80,8 @@ def subjects() -> Subjects:
     if class_id is None or batch_id is None:
         raise LookupError(f"no class or batch in county {COUNTY_CODE}")
     class_name = db.session.get(TrainingClass, class_id).name
-    return Subjects(class_id, class_name, batch_id, certificate.id, certificate.number, person.id, person.name,
-                    person.document_type.value, protector().decrypt(person.document_cipher))
+    return Subjects(class_id, class_name, batch_id, certificate.id, certificate.number, person.id,
+                    person.name, person.document_type.value, protector().decrypt(person.document_cipher))
 
 
 def pages(found: Subjects) -> list[Page]:
@@ -102,8 +103,10 @@ def pages(found: Subjects) -> list[Page]:
                    Page(f"{path}.xlsx {COUNTY_NAME}", f"{path}?{county}&format=xlsx", BOTH, "", XLSX)]
     listed += [Page("/stats/funnel city", "/stats/funnel", (ADMIN,), "培训—认定—取证漏斗", not_for=city_only),
                Page(f"/stats/funnel {COUNTY_NAME}", f"/stats/funnel?{county}", BOTH, "培训—认定—取证漏斗"),
-               Page("/stats/funnel.xlsx city", "/stats/funnel?format=xlsx", (ADMIN,), "", XLSX, not_for=city_only),
-               Page(f"/stats/funnel.xlsx {COUNTY_NAME}", f"/stats/funnel?{county}&format=xlsx", BOTH, "", XLSX)]
+               Page("/stats/funnel.xlsx city", "/stats/funnel?format=xlsx", (ADMIN,), "", XLSX,
+                    not_for=city_only),
+               Page(f"/stats/funnel.xlsx {COUNTY_NAME}", f"/stats/funnel?{county}&format=xlsx", BOTH, "",
+                    XLSX)]
     for leak, definition in LEAKS.items():
         path = f"/stats/funnel/{leak}"
         listed += [Page(f"{path} city", path, (ADMIN,), definition.title, is_list=True, not_for=city_only),

@@ -1,5 +1,5 @@
-"""The pages over HTTP from `registry serve --workers 2`, each role signed in through the login form, as a user's
-browser would: every answer checked (status, content type, a marker of the page rendered) before it is timed."""
+"""The pages over HTTP from `registry serve --workers 2`, each role signed in through the login form as a
+user's browser would; every answer checked (status, content type, a marker of the page rendered) and timed."""
 import html
 import re
 import time
@@ -26,7 +26,8 @@ def signed_in(base_url: str, username: str, password: str) -> httpx.Client:
     token = CSRF.search(form.text)
     if form.status_code != 200 or token is None:
         raise BenchmarkFailed(f"the login page answered {form.status_code} without a CSRF token")
-    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
+    answer = client.post("/login", data={"username": username, "password": password,
+                                         "csrf_token": token.group(1)})
     if answer.status_code != 302 or not answer.headers.get("Location", "").endswith("/dashboard"):
         raise BenchmarkFailed(f"{username} could not sign in: {answer.status_code} {answer.text[:300]!r}")
     return client
@@ -37,7 +38,8 @@ def with_csrf_token(client: httpx.Client, page: Page) -> Page:
     form = client.get(page.path)
     token = CSRF.search(form.text)
     if form.status_code != 200 or token is None:
-        raise BenchmarkFailed(f"{page.label}: the form at {page.path} answered {form.status_code} without a CSRF token")
+        raise BenchmarkFailed(f"{page.label}: the form at {page.path} answered {form.status_code} "
+                              "without a CSRF token")
     return replace(page, form=page.form | {"csrf_token": token.group(1)})
 
 

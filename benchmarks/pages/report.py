@@ -83,8 +83,9 @@ def verdicts(keys: list[PageKey], small: dict[PageKey, Timing], large: dict[Page
             row.depth = ratio(row.large, large.get(PageKey(key.first_page, key.role)))
         if key.label != COCKPIT:
             row.cockpit = ratio(row.large, cockpit_of(key.role, large))
-        for name, value, limit in (("larger÷smaller", row.growth, GROWTH_LIMIT), ("last÷first", row.depth, DEPTH_LIMIT),
-                                   ("÷/stats", row.cockpit, COCKPIT_LIMIT)):
+        checks = (("larger÷smaller", row.growth, GROWTH_LIMIT), ("last÷first", row.depth, DEPTH_LIMIT),
+                  ("÷/stats", row.cockpit, COCKPIT_LIMIT))
+        for name, value, limit in checks:
             if value is not None and value > limit:
                 row.misses.append(f"{name} {value:.1f}× > {limit:g}×")
         row.over_guide = row.large.median > GUIDE_SECONDS

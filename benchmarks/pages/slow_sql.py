@@ -86,8 +86,8 @@ def profile(app, sign_in: dict[str, str] | None, path: str, form: dict[str, str]
         seconds = time.perf_counter() - start
     if answer.status_code != 200:
         raise BenchmarkFailed(f"{path} answered {answer.status_code} in-process")
-    worst = [statement for statement in sorted(statements, key=lambda statement: statement.seconds, reverse=True)
-             if statement.seconds >= MIN_SECONDS][:SHOWN]
+    ordered = sorted(statements, key=lambda statement: statement.seconds, reverse=True)
+    worst = [statement for statement in ordered if statement.seconds >= MIN_SECONDS][:SHOWN]
     with engine.connect() as connection:
         for statement in worst:
             try:
