@@ -61,6 +61,8 @@ class Result:
     # Our CPU seconds ÷ raw's, where both sides run in this process (SQLite): unlike wall time it barely
     # moves when other processes compete for the cores.
     cpu_ratio: float | None = None
+    # Targets missed besides `limit` (the page benchmark's ratios other than its main one), named for the note.
+    misses: tuple[str, ...] = ()
 
     @property
     def ours_rate(self) -> float:
@@ -76,7 +78,7 @@ class Result:
 
     @property
     def over_limit(self) -> bool:
-        return self.limit is not None and self.ratio is not None and self.ratio > self.limit
+        return bool(self.misses) or (self.limit is not None and self.ratio is not None and self.ratio > self.limit)
 
     def line(self) -> str:
         parts = [f"ours {self.ours_rate:,.0f} rows/s"]

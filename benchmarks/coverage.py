@@ -91,7 +91,7 @@ def generate(instance: Path, url: str, persons: int) -> dict:
             "generated_at": datetime.now().isoformat(timespec="seconds"), "version": generator_version()}
 
 
-def sqlite_registry(persons: int, workdir: Path) -> tuple[str, dict, bool]:
+def sqlite_registry(persons: int, workdir: Path, label: str = NAME) -> tuple[str, dict, bool]:
     """A copy of the cached SQLite registry of `persons` (generated first if missing): URL, facts, fresh?"""
     folder, fresh = cache_folder(persons), False
     marker = folder / "generated.json"
@@ -102,7 +102,7 @@ def sqlite_registry(persons: int, workdir: Path) -> tuple[str, dict, bool]:
               flush=True)
         marker.write_text(json.dumps(generate(folder, f"sqlite:///{folder / 'registry.sqlite3'}", persons)))
         fresh = True
-    copy = workdir / f"coverage-{persons}.sqlite3"
+    copy = workdir / f"{label}-{persons}.sqlite3"
     engine = sa.create_engine(f"sqlite:///{folder / 'registry.sqlite3'}")
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole database in the one file
@@ -154,23 +154,39 @@ def measuring_app(url: str, instance: Path, keys: Path):
 
 def prepare(app) -> None:
     """Up to date with the code's migrations; the raw query's index; planner statistics; an administrator."""
+    from registry.core.roles import Role
+
+    migrate_to_head()
+    db.session.execute(sa.text(RAW_INDEX))
+    ensure_user(ADMIN, Role.ADMIN)
+    db.session.commit()
+    analyze()
+
+
+def migrate_to_head() -> None:
+    """The cached registry brought up to the code's migrations, as `registry init-db` would."""
     import logging
 
     from flask_migrate import upgrade
 
-    from registry.accounts.models import User
-    from registry.core.roles import Role
-    from registry.accounts.operations import create_user
-
-    logging.disable(logging.INFO)
+    logging.disable(logging.INFO)  # Alembic's per-migration chatter would bury the figures
     try:
         upgrade()
     finally:
         logging.disable(logging.NOTSET)
-    db.session.execute(sa.text(RAW_INDEX))
-    if db.session.scalar(sa.select(User.id).where(User.username == ADMIN)) is None:
-        create_user(None, ADMIN, PASSWORD, Role.ADMIN)
-    db.session.commit()
+
+
+def ensure_user(username: str, role, county_code: str | None = None) -> None:
+    """An account of the benchmark (password PASSWORD), made by the real account service unless it exists."""
+    from registry.accounts.models import User
+    from registry.accounts.operations import create_user
+
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is None:
+        create_user(None, username, PASSWORD, role, county_code)
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as after a real load."""
     # PostgreSQL answers from the index alone only for pages its visibility map marks: VACUUM sets it.
     statement = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
