@@ -1,5 +1,6 @@
 """The app as users run it: `registry serve` (gunicorn, its web workers and the task worker) in a subprocess."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,13 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = Path(sys.executable).with_name("registry")  # the command `make install` puts in .venv/bin
 START_SECONDS = 60
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(page: str) -> str | None:
+    """The CSRF token a served form carries, as a browser would post it back; None when the page has none."""
+    found = CSRF_TOKEN.search(page)
+    return found.group(1) if found else None
 
 
 def free_port() -> int:

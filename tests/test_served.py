@@ -9,6 +9,8 @@ import threading
 import httpx
 import pytest
 
+from tests import serving
+
 # username: (password, what the page header says of the account), from seed_data/demo/users.csv
 DEMO_ACCOUNTS = {
     "admin": ("kaifeng-admin-2025", "市人社局管理员（演示）"), "qixian": ("kaifeng-county-2025", "杞县人社局（演示）"),
@@ -19,9 +21,9 @@ PRIVATE_PAGES = ["/admin/users", "/admin/audit", "/stats", "/training/classes", 
 
 
 def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, "the form has no CSRF token"
-    return match.group(1)
+    token = serving.csrf_token(page)
+    assert token, "the form has no CSRF token"
+    return token
 
 
 def signed_in(base_url: str, username: str) -> httpx.Client:

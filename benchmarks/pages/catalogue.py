@@ -14,6 +14,7 @@ BOTH = (ADMIN, COUNTY)
 HTML, XLSX, JSON = "text/html", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", \
     "application/json"
 DEEP_PAGE = 2000  # the "page 2000" of every list
+NOT_THIS_ROLE = "not this role's page"  # the one reason checked: the page must answer 403
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Page:
     content_type: str = HTML
     is_list: bool = False  # paged: page 2000 and the last page are timed too
     form: dict[str, str] | None = None  # sent as a POST
-    not_for: str = "not this role's page"  # why the other roles are not timed; the default is checked (403)
+    not_for: str = NOT_THIS_ROLE  # why the other roles are not timed
     expect: tuple[str, ...] = field(default=())  # more text the answer must contain
 
 

@@ -9,25 +9,24 @@ from dataclasses import replace
 import httpx
 
 from benchmarks.common import BenchmarkFailed
-from benchmarks.pages.catalogue import ANONYMOUS, HTML, JSON, XLSX, Page
+from benchmarks.pages.catalogue import ANONYMOUS, HTML, JSON, NOT_THIS_ROLE, XLSX, Page
 from benchmarks.pages.report import Timing
+from tests.serving import csrf_token
 
 TIMED_RUNS = 5  # after one warm-up
 TIMEOUT = 300.0  # seconds; gunicorn's own worker timeout (120 s) comes first
 PAGE_COUNT = re.compile(r"第 [\d,]+ / ([\d,]+) 页")
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def signed_in(base_url: str, username: str, password: str) -> httpx.Client:
     """A client holding a session cookie, after the login form was fetched and posted with its CSRF token."""
     client = httpx.Client(base_url=base_url, timeout=TIMEOUT)
     form = client.get("/login")
-    token = CSRF.search(form.text)
+    token = csrf_token(form.text)
     if form.status_code != 200 or token is None:
         raise BenchmarkFailed(f"the login page answered {form.status_code} without a CSRF token")
-    answer = client.post("/login", data={"username": username, "password": password,
-                                         "csrf_token": token.group(1)})
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
     if answer.status_code != 302 or not answer.headers.get("Location", "").endswith("/dashboard"):
         raise BenchmarkFailed(f"{username} could not sign in: {answer.status_code} {answer.text[:300]!r}")
     return client
@@ -36,11 +35,11 @@ def signed_in(base_url: str, username: str, password: str) -> httpx.Client:
 def with_csrf_token(client: httpx.Client, page: Page) -> Page:
     """A form page with the CSRF token its form carries for this session, as a browser would post it."""
     form = client.get(page.path)
-    token = CSRF.search(form.text)
+    token = csrf_token(form.text)
     if form.status_code != 200 or token is None:
         raise BenchmarkFailed(f"{page.label}: the form at {page.path} answered {form.status_code} "
                               "without a CSRF token")
-    return replace(page, form=page.form | {"csrf_token": token.group(1)})
+    return replace(page, form=page.form | {"csrf_token": token})
 
 
 def anonymous(base_url: str) -> httpx.Client:
@@ -96,7 +95,7 @@ def timed(client: httpx.Client, page: Page, path: str, role: str) -> tuple[Timin
 
 def refused(client: httpx.Client, page: Page, role: str) -> str:
     """The reason a page is not timed for `role`; a page said to be another role's must answer 403."""
-    if page.not_for != Page.__dataclass_fields__["not_for"].default or role == ANONYMOUS:
+    if page.not_for != NOT_THIS_ROLE or role == ANONYMOUS:
         return page.not_for
     answer = fetch(client, page)
     if answer.status_code != 403:
