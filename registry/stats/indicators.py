@@ -10,13 +10,11 @@ import sqlalchemy as sa
 
 from registry.core.db import db
 from registry.organizations.models import Agency, AgencyStatus
-from registry.people.models import KeyGroup, Person
 from registry.reference.models import CITY_CODE, CountyEmployment, Indicator, Target
 from registry.reference.queries import current_counties
 from registry.stats import trend
 from registry.stats.coverage import NEW_SINCE, TARGET_YEAR
 from registry.stats.models import MEASURES, CoverageDay, CoverageMonth
-from registry.training.models import Enrollment, TrainingClass, TrainingType
 
 RATE_SCALE = 10_000  # rates are kept in hundredths of a percent, so a projection works in whole numbers
 
@@ -52,7 +50,8 @@ DEFINITIONS = (
                "2021年以来的培训报名人次，一人参加两个班计两次；按培训班所在县区、报名日期统计。"),
     Definition("subsidized_training", "补贴性职业技能培训", "人次", "其中补贴性培训班的报名人次（2021年以来）。"),
     Definition("rural_training", "农村劳动力技能培训", "人",
-               "2021年以来参加培训、标记为农村劳动力的人员，按人去重（目标以万人计，不是人次）。"),
+               "2021年以来参加培训、标记为农村劳动力的人员，按人去重（目标以万人计，不是人次）；"
+               "在两个县区参加培训的人各县区各计一人，全市只计一人。"),
     Definition("new_apprenticeship", "企业新型学徒制培训", "人次", "2021年以来“企业新型学徒制”类培训班的报名人次。"),
     Definition("recognition_agencies", "职业技能等级认定备案机构", "家",
                "统计日前已备案、目前状态为正常的评价机构，按机构所在县区；暂停或注销的不计（状态不留历史，"
@@ -130,8 +129,9 @@ def _values(scope: Scope, as_of: date) -> tuple[dict[str, int | None], dict[str,
         "new_certificates": recent["certificates_valid"],
         "vocational_training_sessions": recent["enrolments"],
         "subsidized_training": recent["subsidised_enrolments"],
-        "rural_training": rural_persons(codes, as_of),
-        "new_apprenticeship": apprentice_enrolments(codes, as_of),
+        # A person trained in two counties is one in each county and one in the city.
+        "rural_training": stock["rural_trained" if codes is not None else "rural_trained_once"],
+        "new_apprenticeship": recent["apprentice_enrolments"],
         "recognition_agencies": active_agencies(codes, as_of),
     }
     missing = dict(NO_SOURCE)
@@ -171,27 +171,6 @@ def _sums(codes: list[str] | None, since: date | None, until: date) -> Counter:
         row = db.session.execute(statement).one()
         sums.update({key: int(value or 0) for key, value in row._mapping.items()})
     return sums
-
-
-def _enrolments(codes: list[str] | None, as_of: date):
-    statement = (sa.select(Enrollment.person_id).join(TrainingClass, TrainingClass.id == Enrollment.class_id)
-                 .where(Enrollment.enrolled_on.between(NEW_SINCE, as_of)))
-    if codes is not None:
-        statement = statement.where(TrainingClass.county_code.in_(codes))
-    return statement
-
-
-def rural_persons(codes: list[str] | None, as_of: date) -> int:
-    """Distinct rural-labour persons trained since 2021 (the plan counts persons here, not 人次)."""
-    rural = int(KeyGroup.RURAL_LABOUR)
-    statement = (_enrolments(codes, as_of).join(Person, Person.id == Enrollment.person_id)
-                 .where(Person.key_groups.op("&")(rural) == rural))
-    return db.session.scalar(sa.select(sa.func.count(sa.distinct(statement.subquery().c.person_id)))) or 0
-
-
-def apprentice_enrolments(codes: list[str] | None, as_of: date) -> int:
-    statement = _enrolments(codes, as_of).where(TrainingClass.training_type == TrainingType.APPRENTICESHIP)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery())) or 0
 
 
 def active_agencies(codes: list[str] | None, as_of: date) -> int:

@@ -13,6 +13,8 @@ def _refresh_before_commit(session) -> None:
     if not persons and not classes:
         return
     session.flush()  # the contributions are read back from the database
+    # An enrolment, a class's county or a new rural flag moves its rural persons' rural_trained.
+    persons |= tally.rural_trainees(classes) if classes else set()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))
 

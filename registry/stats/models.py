@@ -11,6 +11,7 @@ MEASURES = (
     "holders", "level_1", "level_2", "level_3", "level_4", "level_5",
     "certificates_valid", "certificates_revoked",
     "enrolments", "completions", "subsidised_enrolments", "rural_enrolments",
+    "apprentice_enrolments", "rural_trained", "rural_trained_once",
 )
 
 
@@ -27,6 +28,11 @@ class Measures:
     completions: Mapped[int] = mapped_column(default=0)
     subsidised_enrolments: Mapped[int] = mapped_column(default=0)
     rural_enrolments: Mapped[int] = mapped_column(default=0)
+    apprentice_enrolments: Mapped[int] = mapped_column(default=0)
+    # The plan counts rural-labour training in persons: once per county they trained in, and once city-wide
+    # (in the county of their first class), since 2021. A sum over counties would count a person twice.
+    rural_trained: Mapped[int] = mapped_column(default=0)
+    rural_trained_once: Mapped[int] = mapped_column(default=0)
 
 
 class CoverageEntry(Measures, db.Model):

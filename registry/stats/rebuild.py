@@ -6,9 +6,13 @@ import sqlalchemy as sa
 
 from registry.certificates.models import Certificate
 from registry.core.db import db
+from registry.core.models import Setting
 from registry.stats import tally
 from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
 from registry.training.models import Enrollment, TrainingClass
+
+# Set by a migration that adds a kept measure to a registry with data (0020): the totals need one recount.
+RECOUNT_NEEDED = "stats_recount_needed"
 
 
 @dataclass
@@ -21,8 +25,8 @@ class Difference:
 
 
 def sources() -> tuple[list[int], list[int]]:
-    """Every person with a certificate or a kept entry, and every class."""
-    persons = set(db.session.scalars(sa.select(Certificate.person_id).distinct()))
+    """Every person with a certificate, a rural-labour enrolment or a kept entry, and every class."""
+    persons = set(db.session.scalars(sa.select(Certificate.person_id).distinct())) | tally.rural_trainees()
     persons |= set(db.session.scalars(sa.select(CoverageEntry.source_id).where(CoverageEntry.source == "person")
                                       .distinct()))
     classes = list(db.session.scalars(sa.select(TrainingClass.id)))
@@ -76,17 +80,20 @@ def rebuild() -> None:
     db.session.execute(sa.delete(CoverageEntry))
     db.session.execute(sa.delete(CoverageDay))
     db.session.execute(sa.delete(CoverageMonth))
+    db.session.execute(sa.delete(Setting).where(Setting.key == RECOUNT_NEEDED))
     persons, classes = sources()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))
 
 
 def rebuild_if_missing() -> bool:
-    """Build the totals of a database that had data before they existed (migration 0004); True if it did."""
+    """Build the totals of a database that had data before they existed (migration 0004), or before a measure
+    was added to them (the migration left RECOUNT_NEEDED); True if it did."""
+    stale = db.session.get(Setting, RECOUNT_NEEDED) is not None
     has_totals = db.session.scalar(sa.select(sa.func.count()).select_from(CoverageDay)) > 0
     has_data = db.session.scalar(sa.select(sa.exists().where(Certificate.id.isnot(None)))) or \
         db.session.scalar(sa.select(sa.exists().where(Enrollment.id.isnot(None))))
-    if has_totals or not has_data:
+    if (has_totals and not stale) or not has_data:
         return False
     rebuild()
     return True

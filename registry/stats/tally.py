@@ -2,9 +2,11 @@
 
 A person adds, in the county of their record: one holder on the day of their first valid certificate of a
 counted kind; one to level_k on the first day they held a valid level certificate of level k or better;
-one valid or revoked certificate on each certificate's issue day. A class adds, in its own county, each
-enrolment (and, among them, completions, subsidised and rural-labour ones) on its enrolment day — the
-same definitions as registry.training.queries. docs/STATISTICS.md says why.
+one valid or revoked certificate on each certificate's issue day; and, for a rural-labour person trained
+since 2021, one rural_trained in each county they trained in (on their first day there) and one
+rural_trained_once city-wide (in the county of their first class). A class adds, in its own county, each
+enrolment (and, among them, completions, subsidised, rural-labour and apprenticeship ones) on its enrolment
+day — the same definitions as registry.training.queries. docs/STATISTICS.md says why.
 """
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,8 +21,9 @@ from registry.certificates.models import Certificate, CertificateKind, Certifica
 from registry.core.db import db
 from registry.core.models import Setting
 from registry.people.models import KeyGroup, Person
+from registry.stats.coverage import NEW_SINCE
 from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
-from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
+from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass, TrainingType
 
 LEVELLED_KINDS = (CertificateKind.SKILL_LEVEL, CertificateKind.QUALIFICATION)
 CHUNK = 1000
@@ -60,8 +63,11 @@ def person_contributions(person_ids: Iterable[int]) -> Iterator[tuple[int, Contr
             counties[person_id] = county_code
             if certificate[0] is not None:
                 certificates[person_id].append(certificate)
+        training = _rural_training(ids)
         for person_id in ids:
-            yield person_id, _person_contribution(counties.get(person_id), certificates[person_id], kinds)
+            contribution = _person_contribution(counties.get(person_id), certificates[person_id], kinds)
+            _add_rural_training(contribution, training[person_id])
+            yield person_id, contribution
 
 
 def _person_contribution(county_code, certificates, kinds) -> Contribution:
@@ -81,22 +87,64 @@ def _person_contribution(county_code, certificates, kinds) -> Contribution:
     return contribution
 
 
+def _rural_training(person_ids: list[int]) -> dict[int, list[tuple[date, str]]]:
+    """Person → (day, class county) of each of their enrolments since 2021, for rural-labour persons."""
+    rural = int(KeyGroup.RURAL_LABOUR)
+    rows = db.session.execute(
+        sa.select(Enrollment.person_id, Enrollment.enrolled_on, TrainingClass.county_code)
+        .join(TrainingClass, TrainingClass.id == Enrollment.class_id)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.person_id.in_(person_ids), Enrollment.enrolled_on >= NEW_SINCE,
+               Person.key_groups.op("&")(rural) == rural))
+    training = defaultdict(list)
+    for person_id, enrolled_on, county_code in rows:
+        training[person_id].append((enrolled_on, county_code))
+    return training
+
+
+def _add_rural_training(contribution: Contribution, training: list[tuple[date, str]]) -> None:
+    if not training:
+        return
+    first_day_in: dict[str, date] = {}
+    for day, county_code in sorted(training):
+        first_day_in.setdefault(county_code, day)
+    for county_code, day in first_day_in.items():
+        contribution[county_code, day]["rural_trained"] += 1
+    day, county_code = min(training)
+    contribution[county_code, day]["rural_trained_once"] += 1
+
+
+def rural_trainees(class_ids: Iterable[int] | None = None) -> set[int]:
+    """The rural-labour persons enrolled (in these classes): the persons whose rural_trained a change of those
+    classes may move. Any date: an enrolment moved to before 2021 must take back what it added."""
+    rural = int(KeyGroup.RURAL_LABOUR)
+    statement = (sa.select(Enrollment.person_id).distinct().join(Person, Person.id == Enrollment.person_id)
+                 .where(Person.key_groups.op("&")(rural) == rural))
+    if class_ids is None:
+        return set(db.session.scalars(statement))
+    found: set[int] = set()
+    for ids in _chunks(sorted(class_ids)):
+        found.update(db.session.scalars(statement.where(Enrollment.class_id.in_(ids))))
+    return found
+
+
 def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
     for ids in _chunks(sorted(class_ids)):
         rows = db.session.execute(
             sa.select(TrainingClass.id, TrainingClass.county_code, TrainingClass.is_subsidised,
-                      Enrollment.enrolled_on, Enrollment.status, Person.key_groups)
+                      TrainingClass.training_type, Enrollment.enrolled_on, Enrollment.status, Person.key_groups)
             .join(Enrollment, Enrollment.class_id == TrainingClass.id)
             .join(Person, Person.id == Enrollment.person_id)
             .where(TrainingClass.id.in_(ids))
             .with_for_update(of=TrainingClass))
         contributions: dict[int, Contribution] = {class_id: defaultdict(Counter) for class_id in ids}
-        for class_id, county_code, is_subsidised, enrolled_on, status, key_groups in rows:
+        for class_id, county_code, is_subsidised, training_type, enrolled_on, status, key_groups in rows:
             tally = contributions[class_id][county_code, enrolled_on]
             tally["enrolments"] += 1
             tally["completions"] += status is EnrollmentStatus.COMPLETED
             tally["subsidised_enrolments"] += bool(is_subsidised)
             tally["rural_enrolments"] += bool(key_groups & KeyGroup.RURAL_LABOUR)
+            tally["apprentice_enrolments"] += training_type is TrainingType.APPRENTICESHIP
         yield from contributions.items()
 
 
