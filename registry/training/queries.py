@@ -97,10 +97,24 @@ def institution_choices(include_id: int | None = None) -> list[tuple[int, str]]:
     return [(institution_id, name) for institution_id, name in db.session.execute(statement)]
 
 
-def class_choices(scope: sa.ColumnElement[bool]) -> list[tuple[int, str]]:
-    statement = (sa.select(TrainingClass.id, TrainingClass.name).where(scope)
-                 .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc()))
-    return [(class_id, f"{name}（{class_id}）") for class_id, name in db.session.execute(statement)]
+# The newest classes are the ones looked for; a select longer than this no longer reads (as the batch form's).
+CLASS_CHOICES_LIMIT = 500
+
+
+def class_choices(scope: sa.ColumnElement[bool], search: str | None = None, number: int | None = None,
+                  chosen: int | None = None) -> list[tuple[int, str]]:
+    """The newest readable classes whose name holds `search` (or whose id is `number`, when the search is
+    a number), at most CLASS_CHOICES_LIMIT, and the `chosen` one wherever it falls."""
+    statement = sa.select(TrainingClass.id, TrainingClass.name).where(scope)
+    if search is not None:
+        matches = TrainingClass.name.contains(search, autoescape=True)
+        statement = statement.where(matches if number is None else sa.or_(matches, TrainingClass.id == number))
+    rows = list(db.session.execute(statement.order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
+                                   .limit(CLASS_CHOICES_LIMIT)))
+    if chosen is not None and chosen not in {class_id for class_id, _name in rows}:
+        rows = [*db.session.execute(sa.select(TrainingClass.id, TrainingClass.name)
+                                    .where(scope, TrainingClass.id == chosen)), *rows]
+    return [(class_id, f"{name}（{class_id}）") for class_id, name in rows]
 
 
 # --- exports: exactly the rows of the filtered list, with the headers the page shows -----------------------

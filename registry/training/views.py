@@ -201,8 +201,19 @@ def _filter_form(form_class):
     else:
         del form.county_code, form.institution_id
     if "class_id" in form:
-        form.class_id.choices = [ALL, *queries.class_choices(readable_classes(current_user))]
+        form.class_id.choices = [ALL, *_class_choices()]
+        form.class_id.render_kw = {"data-option-filter": "输入班级名称或编号筛选"}
     return form
+
+
+def _class_choices() -> list[tuple[int, str]]:
+    """The trainee filter's classes: both parameters are read through the bounded parser first, so a
+    number too large for the database, or digits int() reads but SQL does not ("²"), never reach a query."""
+    chosen = arguments.integer("class_id")
+    search = arguments.text("class_search")
+    number = (int(search) if search is not None and arguments.INTEGER.fullmatch(search)
+              and len(search) <= 10 and 1 <= int(search) <= arguments.MAX_ID else None)
+    return queries.class_choices(readable_classes(current_user), search, number, chosen)
 
 
 def _render_detail(training_class: TrainingClass, enroll_form: EnrollForm):
