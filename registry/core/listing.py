@@ -39,7 +39,8 @@ def current_sorting(columns: dict[str, sa.ColumnElement], default: str, newest_f
 def ordering(column: sa.ColumnElement, tie_breakers: list, descending: bool) -> list:
     """The sorted column, then the tie-breakers in the same direction: among rows of one date, the one
     entered last comes first when the list is newest first."""
-    return [expression.desc() if descending else expression.asc() for expression in (column, *tie_breakers)]
+    columns = column if isinstance(column, tuple) else (column,)
+    return [expression.desc() if descending else expression.asc() for expression in (*columns, *tie_breakers)]
 
 
 class IndexedPagination(Pagination):
@@ -70,19 +71,22 @@ class IndexedPagination(Pagination):
         return [by_id[one] for one in found if one in by_id]
 
 
-def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default: str,
-             newest_first: bool = False) -> tuple[Pagination, Sorting]:
+def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bool = False,
+             rows: sa.Select | None = None) -> tuple[Pagination, Sorting]:
     """One page of `statement` (a select of one entity with its scope, filters and eager loads) in the
-    requested order; the eager loads run for the page's rows only."""
+    requested order; the eager loads run for the page's rows only. `rows` (default: the statement) is what
+    the page's rows are loaded with, when they need joins that finding them does not.
+
+    A column may be a tuple: a value and the id of the row it comes from (see the trainee list)."""
     sorting = current_sorting(columns, default, newest_first)
     column = columns[sorting.key]
     # A tie-breaker on the primary key keeps pages stable when many rows share the sorted value.
-    (key,) = statement.get_final_froms()[0].primary_key
+    (key,) = sa.inspect(statement.column_descriptions[0]["entity"]).primary_key
     page = IndexedPagination(
         page=arguments.integer("page", 1),
         per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
         max_per_page=MAX_PER_PAGE, error_out=False,
-        ids=_ids(statement, key), key=key, rows=statement,
+        ids=_ids(statement, key), key=key, rows=statement if rows is None else rows,
         forwards=ordering(column, [key], sorting.descending),
         backwards=ordering(column, [key], not sorting.descending),
     )

@@ -12,7 +12,7 @@ from registry.core.roles import Role
 from registry.core import arguments
 from registry.core.forms import submit
 from registry.core.exports import send_export, sorted_statement
-from registry.core.listing import paginate
+from registry.core.listing import current_sorting, paginate
 from registry.people.models import Person
 from registry.reference.models import LEVEL_LABELS
 from registry.reference.queries import county_choices, occupation_choices, program_choices
@@ -157,12 +157,17 @@ def complete_all(class_id: int):
 def list_trainees():
     form = _filter_form(TraineeFilterForm)
     statement = queries.filtered_enrollments(readable_classes(current_user), form.filters())
-    columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
-               "class": TrainingClass.name}
+    # A name sorts with its row's id after it: walking persons (or classes) by name, then each one's
+    # enrolments by id, is an order an index gives without sorting every enrolment.
+    columns = {"name": (Person.name, Person.id), "enrolled_on": Enrollment.enrolled_on,
+               "status": Enrollment.status, "class": (TrainingClass.name, TrainingClass.id)}
     if fmt := arguments.export_format():
-        rows = queries.trainee_export_rows(sorted_statement(statement, columns, "enrolled_on", Enrollment.id, newest_first=True))
+        rows = queries.trainee_export_rows(sorted_statement(queries.with_holders(statement), columns,
+                                                            "enrolled_on", Enrollment.id, newest_first=True))
         return send_export("学员名单", queries.TRAINEE_HEADERS, rows, "training_list", fmt)
-    page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on", newest_first=True)
+    key = current_sorting(columns, "enrolled_on", newest_first=True).key
+    page, sorting = paginate(queries.sorted_by(statement, key), columns, default="enrolled_on",
+                             newest_first=True, rows=queries.with_holders(sa.select(Enrollment)))
     return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
 
 
