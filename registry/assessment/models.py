@@ -61,6 +61,10 @@ class AssessmentBatch(db.Model):
                            " OR (special_item_id IS NOT NULL AND occupation_id IS NULL AND level IS NULL)",
                            name="occupation_or_item"),
         sa.CheckConstraint("assessed_until IS NULL OR assessed_until >= assessed_on", name="date_order"),
+        # The batch list's orders, each ending on the id the pager breaks ties with (core/listing.py).
+        sa.Index("ix_assessment_batches_assessed_on", "assessed_on", "id"),
+        sa.Index("ix_assessment_batches_level", "level", "id"),
+        sa.Index("ix_assessment_batches_status", "status", "id"),
     )
 
     @property

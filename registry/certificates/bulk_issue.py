@@ -48,7 +48,8 @@ def issue_batch_in_bulk(actor, batch: AssessmentBatch, issued_on: date) -> list[
 def holder_rows(batch_id: int) -> sa.Select:
     """The batch's passed results with the holder's printed fields, in result id order (the serials' order)."""
     return (sa.select(AssessmentResult.id.label("result_id"), Person.id.label("person_id"), Person.name,
-                      Person.document_type, Person.document_masked, Person.document_cipher, Person.gender)
+                      Person.document_type, Person.document_masked, Person.document_cipher, Person.gender,
+                      Person.county_code)
             .join(Person, Person.id == AssessmentResult.person_id)
             .where(AssessmentResult.batch_id == batch_id, AssessmentResult.is_passed)
             .order_by(AssessmentResult.id))
@@ -63,7 +64,8 @@ def certificate_rows(batch: AssessmentBatch, numbered: list[tuple], issued_on: d
         number = format_number(agency, issued_on.year, batch.level, serial)
         rows.append({
             "number": number, **columns, "status": CertificateStatus.VALID,
-            "person_id": holder.person_id, "agency_id": agency.id, "batch_id": batch.id,
+            "person_id": holder.person_id, "holder_county_code": holder.county_code, "agency_id": agency.id,
+            "batch_id": batch.id,
             "result_id": holder.result_id, "issued_on": issued_on,
             "snapshot": batch_snapshot(holder, batch, issued_on, number, photos.get(holder.person_id)),
             "pdf_sha256": None, "is_imported": False, "created_at": now,

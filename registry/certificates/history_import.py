@@ -278,7 +278,7 @@ class HistoryImporter(Importer):
         if known is None:
             return RowOutcome(row, Outcome.NEW, f"新登记人员，导入{fields['kind'].label}", subject=who), fields
         return RowOutcome(row, Outcome.EXISTING, f"已登记人员，导入{fields['kind'].label}", subject=who), \
-            fields | {"person_id": known.id, "cipher": known.document_cipher}
+            fields | {"person_id": known.id, "cipher": known.document_cipher, "county_code": known.county_code}
 
     def write_chunk(self, payloads: list[dict]) -> None:
         # One holder may bring several certificates: register each new person once, with one cipher token
@@ -302,7 +302,8 @@ class HistoryImporter(Importer):
         agency_id, filing_number = self._agency(fields["issuer"])
         return {
             "number": fields["number"], "kind": fields["kind"], "status": CertificateStatus.VALID,
-            "person_id": person_id, "agency_id": agency_id, "occupation_id": fields["occupation_id"],
+            "person_id": person_id, "holder_county_code": fields["county_code"], "agency_id": agency_id,
+            "occupation_id": fields["occupation_id"],
             "special_item_id": fields["special_item_id"],
             "level": fields["level"], "issued_on": fields["issued_on"], "is_imported": True,
             "snapshot": history_snapshot(fields, cipher, filing_number),

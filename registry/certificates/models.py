@@ -70,6 +70,12 @@ class Certificate(db.Model):
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(200))
     superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The two counties that supervise a certificate, copied when it is written (a person's county and a
+    # batch's are fixed by then), so a county's list reads one index per county instead of probing persons
+    # and batches for every certificate (#17). No foreign key: a county code is never deleted, and adding one
+    # would make SQLite copy the whole table.
+    holder_county_code: Mapped[str | None] = mapped_column(sa.String(6))
+    batch_county_code: Mapped[str | None] = mapped_column(sa.String(6))
 
     person: Mapped[Person] = relationship()
     agency: Mapped[Agency | None] = relationship()
@@ -88,6 +94,14 @@ class Certificate(db.Model):
             name="revocation_complete",
         ),
         sa.CheckConstraint("(status = 'superseded') = (superseded_by_id IS NOT NULL)", name="supersession_complete"),
+        # The list's orders, each ending on the id the pager breaks ties with (registry/core/listing.py).
+        sa.Index("ix_certificates_issued_on", "issued_on", "id"),
+        sa.Index("ix_certificates_number_id", "number", "id"),
+        sa.Index("ix_certificates_status", "status", "id"),
+        sa.Index("ix_certificates_level", "level", "id"),
+        sa.Index("ix_certificates_holder_county", "holder_county_code", "issued_on", "id"),
+        sa.Index("ix_certificates_batch_county", "batch_county_code", "issued_on", "id"),
+        sa.Index("ix_certificates_agency_issued", "agency_id", "issued_on", "id"),
     )
 
 

@@ -84,8 +84,8 @@ def issue_batch(actor, batch: AssessmentBatch, issued_on: date | None = None) ->
         snapshot = batch_snapshot(result.person, batch, issued_on, number, photo.sha256 if photo else None)
         certificate = Certificate(
             number=number, **batch_certificate_columns(batch), status=CertificateStatus.VALID,
-            person_id=result.person_id, agency_id=agency.id, batch_id=batch.id, result_id=result.id,
-            issued_on=issued_on, snapshot=snapshot,
+            person_id=result.person_id, holder_county_code=result.person.county_code, agency_id=agency.id,
+            batch_id=batch.id, result_id=result.id, issued_on=issued_on, snapshot=snapshot,
         )
         db.session.add(certificate)
         certificates.append(certificate)
@@ -140,6 +140,7 @@ def correct_certificate(actor, certificate: Certificate, reason: str, name: str 
         snapshot["work_type"] = work_type.strip() or "--"
     replacement = Certificate(
         number=number, kind=certificate.kind, status=CertificateStatus.VALID, person_id=certificate.person_id,
+        holder_county_code=certificate.holder_county_code, batch_county_code=certificate.batch_county_code,
         agency_id=agency.id, batch_id=certificate.batch_id, occupation_id=certificate.occupation_id,
         level=certificate.level, special_item_id=certificate.special_item_id, issued_on=issued_on, snapshot=snapshot, pdf_sha256=issued_sha256(snapshot),
     )

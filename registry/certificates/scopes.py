@@ -1,21 +1,18 @@
 """Who may read and act on which certificates: the one place the certificate scope rule lives."""
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import aliased
 
 from registry.core.roles import Role
-from registry.assessment.models import AssessmentBatch
 from registry.certificates.models import Certificate
 from registry.core.db import db
 from registry.core.errors import Forbidden
-from registry.people.models import Person
 
 
 def readable_certificates(user) -> sa.ColumnElement[bool]:
     """A WHERE clause on Certificate: admin all, an agency those it issued, a county those tied to it.
 
     A county sees a certificate when its holder's county of record is the county, or when it was assessed
-    there. Aliases keep the subqueries uncorrelated when the list itself joins persons or batches.
+    there: both counties are on the certificate (written with it), each with an index.
     """
     role = getattr(user, "role", None)
     if role is Role.ADMIN:
@@ -23,11 +20,8 @@ def readable_certificates(user) -> sa.ColumnElement[bool]:
     if role is Role.AGENCY:
         return Certificate.agency_id == user.agency_id
     if role is Role.COUNTY:
-        holder, batch = aliased(Person), aliased(AssessmentBatch)
-        return sa.or_(
-            sa.exists().where(holder.id == Certificate.person_id, holder.county_code == user.county_code),
-            sa.exists().where(batch.id == Certificate.batch_id, batch.county_code == user.county_code),
-        )
+        return sa.or_(Certificate.holder_county_code == user.county_code,
+                      Certificate.batch_county_code == user.county_code)
     return sa.false()
 
 

@@ -30,12 +30,13 @@ def special_snapshot(person, item: SpecialItem, agency: Agency, issued_on: date,
 
 
 def batch_certificate_columns(batch) -> dict:
-    """What a certificate of `batch` records besides its holder and number: kind, occupation, level or item."""
+    """What a certificate of `batch` records besides its holder and number: kind, occupation, level or item,
+    and the county where it was assessed (one of the two counties that supervise it)."""
     if batch.special_item_id is not None:
         return {"kind": CertificateKind.SPECIAL_PROFICIENCY, "occupation_id": None, "level": None,
-                "special_item_id": batch.special_item_id}
+                "special_item_id": batch.special_item_id, "batch_county_code": batch.county_code}
     return {"kind": CertificateKind.SKILL_LEVEL, "occupation_id": batch.occupation_id, "level": batch.level,
-            "special_item_id": None}
+            "special_item_id": None, "batch_county_code": batch.county_code}
 
 
 def snapshot_for(person: Person, occupation: Occupation, work_type: str | None, level: int, agency: Agency,

@@ -1,4 +1,12 @@
-"""Sortable, paginated tables: the one way list pages turn query-string arguments into a page of rows."""
+"""Sortable, paginated tables: the one way list pages turn query-string arguments into a page of rows.
+
+A page is read in two steps so that its cost does not grow with its number (#17). First the ids of its rows
+are found over the sort column's index (an index holds the row id beside the value, so the step reads no
+table row); a page in the second half of the list is read from the far end in the reverse order, so the last
+page is as cheap as the first. Then only those rows are loaded, with the page's eager loads. Page numbers
+stay what users know (first / previous / next / last and 第 N 页 links keep working); a page in the middle
+costs a walk over the index entries before it, never a sort of the whole table.
+"""
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -31,20 +39,61 @@ def current_sorting(columns: dict[str, sa.ColumnElement], default: str, newest_f
 def ordering(column: sa.ColumnElement, tie_breakers: list, descending: bool) -> list:
     """The sorted column, then the tie-breakers in the same direction: among rows of one date, the one
     entered last comes first when the list is newest first."""
-    return [expression.desc() if descending else expression.asc() for expression in (column, *tie_breakers)]
+    columns = column if isinstance(column, tuple) else (column,)
+    return [expression.desc() if descending else expression.asc() for expression in (*columns, *tie_breakers)]
 
 
-def paginate(statement: sa.Select, columns: dict[str, sa.ColumnElement], default: str,
-             newest_first: bool = False) -> tuple[Pagination, Sorting]:
+class IndexedPagination(Pagination):
+    """A page found by ids first (see the module's docstring). Both engines sort NULL at one end ascending
+    and at the other descending, so the reverse order is exactly the list read backwards."""
+
+    def _query_count(self) -> int:
+        if self._query_args.get("total") is None:
+            ids = self._query_args["ids"].order_by(None).subquery()
+            self._query_args["total"] = db.session.scalar(sa.select(sa.func.count()).select_from(ids))
+        return self._query_args["total"]
+
+    def _query_items(self) -> list:
+        total, offset = self._query_count(), self._query_offset
+        if offset >= total:
+            return []
+        ids, key = self._query_args["ids"], self._query_args["key"]
+        if offset > total // 2:
+            # From the far end: the rows after this page, then this page, in the reverse order.
+            size = min(self.per_page, total - offset)
+            found = list(db.session.scalars(ids.order_by(*self._query_args["backwards"])
+                                            .limit(size).offset(total - offset - size)))[::-1]
+        else:
+            found = list(db.session.scalars(ids.order_by(*self._query_args["forwards"])
+                                            .limit(self.per_page).offset(offset)))
+        rows = db.session.execute(self._query_args["rows"].where(key.in_(found))).unique().scalars()
+        by_id = {getattr(row, key.key): row for row in rows}
+        return [by_id[one] for one in found if one in by_id]
+
+
+def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bool = False,
+             rows: sa.Select | None = None) -> tuple[Pagination, Sorting]:
+    """One page of `statement` (a select of one entity with its scope, filters and eager loads) in the
+    requested order; the eager loads run for the page's rows only. `rows` (default: the statement) is what
+    the page's rows are loaded with, when they need joins that finding them does not.
+
+    A column may be a tuple: a value and the id of the row it comes from (see the trainee list)."""
     sorting = current_sorting(columns, default, newest_first)
     column = columns[sorting.key]
     # A tie-breaker on the primary key keeps pages stable when many rows share the sorted value.
-    primary = list(statement.get_final_froms()[0].primary_key)
-    order = ordering(column, primary, sorting.descending)
-    page = db.paginate(
-        statement.order_by(*order),
+    (key,) = sa.inspect(statement.column_descriptions[0]["entity"]).primary_key
+    page = IndexedPagination(
         page=arguments.integer("page", 1),
         per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
-        error_out=False,
+        max_per_page=MAX_PER_PAGE, error_out=False,
+        ids=_ids(statement, key), key=key, rows=statement if rows is None else rows,
+        forwards=ordering(column, [key], sorting.descending),
+        backwards=ordering(column, [key], not sorting.descending),
     )
     return page, sorting
+
+
+def _ids(statement: sa.Select, key: sa.Column) -> sa.Select:
+    """The statement's FROM and WHERE selecting only the key: its eager loads have no entity to load here."""
+    ids = sa.select(key).select_from(*statement.get_final_froms())
+    return ids if statement.whereclause is None else ids.where(statement.whereclause)

@@ -91,6 +91,7 @@ class KnownPerson(NamedTuple):
     name: str
     key_groups: int
     document_cipher: str
+    county_code: str  # a certificate imported for the person records it (its county's list reads it)
     is_visible: bool = True  # within the uploader's scope: they may be told about this person
 
 
@@ -147,11 +148,12 @@ class PersonRows:
         numbers outside it are counted and charged to the uploader's budget (see the module's docstring)."""
         if not digests:
             return {}
-        columns = [Person.document_hash, Person.id, Person.name, Person.key_groups, Person.document_cipher]
+        columns = [Person.document_hash, Person.id, Person.name, Person.key_groups, Person.document_cipher,
+                   Person.county_code]
         if self.scope is not None:
             columns.append(self.scope)
         rows = db.session.execute(sa.select(*columns).where(Person.document_hash.in_(digests)))
-        found = {digest: KnownPerson(*known[:4], bool(known[4]) if len(known) > 4 else True)
+        found = {digest: KnownPerson(*known[:5], bool(known[5]) if len(known) > 5 else True)
                  for digest, *known in rows}
         if self.scope is not None:
             self._charge([digest for digest in dict.fromkeys(digests)

@@ -114,6 +114,9 @@ class ClassFilterForm(_CommonFilters):
 
 class TraineeFilterForm(_CommonFilters):
     q = StringField("姓名")
+    # A city has tens of thousands of classes: the select offers the newest ones matching this search (by
+    # name or number) plus the chosen one, and filters them as one types, as the batch form's class does.
+    class_search = StringField("查找培训班", render_kw={"placeholder": "班级名称或编号"})
     class_id = filter_select("培训班", coerce=optional_int)
     status = filter_select("学员状态", enum_choices(EnrollmentStatus, ALL))
     key_group = filter_select("重点群体", [SelectChoice(*ALL), *KEY_GROUP_CHOICES], coerce=optional_int)

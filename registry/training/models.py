@@ -72,6 +72,10 @@ class TrainingClass(db.Model):
         sa.CheckConstraint("ends_on >= starts_on", name="date_order"),
         sa.CheckConstraint("planned_hours > 0", name="planned_hours_positive"),
         sa.CheckConstraint("target_level IS NULL OR target_level BETWEEN 1 AND 5", name="target_level_digit"),
+        # The class list's orders, each ending on the id the pager breaks ties with (core/listing.py).
+        sa.Index("ix_training_classes_starts_on", "starts_on", "id"),
+        sa.Index("ix_training_classes_name", "name", "id"),
+        sa.Index("ix_training_classes_status", "status", "id"),
     )
 
 
@@ -102,7 +106,14 @@ class Enrollment(db.Model):
     training_class: Mapped[TrainingClass] = relationship()
     person: Mapped[Person] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("class_id", "person_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("class_id", "person_id"),
+        # The trainee list's orders, each ending on the id the pager breaks ties with (core/listing.py);
+        # (class_id, id) lets the list sorted by class walk classes by name and each class's trainees in turn.
+        sa.Index("ix_enrollments_enrolled_on", "enrolled_on", "id"),
+        sa.Index("ix_enrollments_status", "status", "id"),
+        sa.Index("ix_enrollments_class_id", "class_id", "id"),
+    )
 
 
 # The people scope rule (registry/people/scopes.py): persons enrolled in a class of the county or institution.

@@ -1,6 +1,6 @@
 """Read-only training queries: the filtered class and trainee lists, their tallies, choices and exports.
 (The cockpit counts training in registry/stats/.)"""
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import sqlalchemy as sa
@@ -43,20 +43,42 @@ def filtered_classes(scope: sa.ColumnElement[bool], filters: ClassFilters) -> sa
 
 
 def filtered_enrollments(scope: sa.ColumnElement[bool], filters: TraineeFilters) -> sa.Select:
-    # Joined in WHERE rather than with JOIN so that the enrolments stay the first FROM, which paginate()
-    # takes its tie-breaking primary key from.
-    statement = sa.select(Enrollment).where(Enrollment.class_id == TrainingClass.id,
-                                            Enrollment.person_id == Person.id, scope)
-    statement = _class_conditions(statement, filters)
+    """The enrolments alone, their classes' and persons' conditions as IN subqueries: counting a city's
+    enrolments then reads no class or person row unless a condition needs it (#17). `with_holders` adds the
+    joins the page's rows and the export load."""
+    statement = sa.select(Enrollment)
+    if not isinstance(scope, sa.sql.elements.True_) or any(
+            getattr(filters, field.name) is not None for field in fields(ClassFilters)):
+        classes = _class_conditions(sa.select(TrainingClass.id).where(scope), filters)
+        statement = statement.where(Enrollment.class_id.in_(classes))
+    persons = [condition(value) for value, condition in (
+        (filters.key_group, lambda value: Person.key_groups.op("&")(value) != 0),
+        (filters.name, lambda value: Person.name.contains(value, autoescape=True)),
+    ) if value is not None]
+    if persons:
+        statement = statement.where(Enrollment.person_id.in_(sa.select(Person.id).where(*persons)))
     conditions = [
         (filters.class_id, lambda value: Enrollment.class_id == value),
         (filters.enrollment_status, lambda value: Enrollment.status == value),
-        (filters.key_group, lambda value: Person.key_groups.op("&")(value) != 0),
         (filters.enrolled_from, lambda value: Enrollment.enrolled_on >= value),
         (filters.enrolled_to, lambda value: Enrollment.enrolled_on <= value),
-        (filters.name, lambda value: Person.name.contains(value, autoescape=True)),
     ]
     return statement.where(*[condition(value) for value, condition in conditions if value is not None])
+
+
+def sorted_by(statement: sa.Select, key: str) -> sa.Select:
+    """The join a sort by the trainee's or the class's name needs (the other orders read enrolments only)."""
+    if key == "name":
+        return statement.join(Person, Enrollment.person_id == Person.id)
+    if key == "class":
+        return statement.join(TrainingClass, Enrollment.class_id == TrainingClass.id)
+    return statement
+
+
+def with_holders(statement: sa.Select) -> sa.Select:
+    """The statement joined to each enrolment's person and class, loaded with them (the rows, the export)."""
+    return (statement.join(Person, Enrollment.person_id == Person.id)
+            .join(TrainingClass, Enrollment.class_id == TrainingClass.id).options(*TRAINEE_LOADS))
 
 
 def _class_conditions(statement: sa.Select, filters: ClassFilters) -> sa.Select:
@@ -97,10 +119,24 @@ def institution_choices(include_id: int | None = None) -> list[tuple[int, str]]:
     return [(institution_id, name) for institution_id, name in db.session.execute(statement)]
 
 
-def class_choices(scope: sa.ColumnElement[bool]) -> list[tuple[int, str]]:
-    statement = (sa.select(TrainingClass.id, TrainingClass.name).where(scope)
-                 .order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc()))
-    return [(class_id, f"{name}（{class_id}）") for class_id, name in db.session.execute(statement)]
+# The newest classes are the ones looked for; a select longer than this no longer reads (as the batch form's).
+CLASS_CHOICES_LIMIT = 500
+
+
+def class_choices(scope: sa.ColumnElement[bool], search: str | None = None, number: int | None = None,
+                  chosen: int | None = None) -> list[tuple[int, str]]:
+    """The newest readable classes whose name holds `search` (or whose id is `number`, when the search is
+    a number), at most CLASS_CHOICES_LIMIT, and the `chosen` one wherever it falls."""
+    statement = sa.select(TrainingClass.id, TrainingClass.name).where(scope)
+    if search is not None:
+        matches = TrainingClass.name.contains(search, autoescape=True)
+        statement = statement.where(matches if number is None else sa.or_(matches, TrainingClass.id == number))
+    rows = list(db.session.execute(statement.order_by(TrainingClass.starts_on.desc(), TrainingClass.id.desc())
+                                   .limit(CLASS_CHOICES_LIMIT)))
+    if chosen is not None and chosen not in {class_id for class_id, _name in rows}:
+        rows = [*db.session.execute(sa.select(TrainingClass.id, TrainingClass.name)
+                                    .where(scope, TrainingClass.id == chosen)), *rows]
+    return [(class_id, f"{name}（{class_id}）") for class_id, name in rows]
 
 
 # --- exports: exactly the rows of the filtered list, with the headers the page shows -----------------------

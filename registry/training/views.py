@@ -12,7 +12,7 @@ from registry.core.roles import Role
 from registry.core import arguments
 from registry.core.forms import submit
 from registry.core.exports import send_export, sorted_statement
-from registry.core.listing import paginate
+from registry.core.listing import current_sorting, paginate
 from registry.people.models import Person
 from registry.reference.models import LEVEL_LABELS
 from registry.reference.queries import county_choices, occupation_choices, program_choices
@@ -157,12 +157,17 @@ def complete_all(class_id: int):
 def list_trainees():
     form = _filter_form(TraineeFilterForm)
     statement = queries.filtered_enrollments(readable_classes(current_user), form.filters())
-    columns = {"name": Person.name, "enrolled_on": Enrollment.enrolled_on, "status": Enrollment.status,
-               "class": TrainingClass.name}
+    # A name sorts with its row's id after it: walking persons (or classes) by name, then each one's
+    # enrolments by id, is an order an index gives without sorting every enrolment.
+    columns = {"name": (Person.name, Person.id), "enrolled_on": Enrollment.enrolled_on,
+               "status": Enrollment.status, "class": (TrainingClass.name, TrainingClass.id)}
     if fmt := arguments.export_format():
-        rows = queries.trainee_export_rows(sorted_statement(statement, columns, "enrolled_on", Enrollment.id, newest_first=True))
+        rows = queries.trainee_export_rows(sorted_statement(queries.with_holders(statement), columns,
+                                                            "enrolled_on", Enrollment.id, newest_first=True))
         return send_export("学员名单", queries.TRAINEE_HEADERS, rows, "training_list", fmt)
-    page, sorting = paginate(statement.options(*queries.TRAINEE_LOADS), columns, default="enrolled_on", newest_first=True)
+    key = current_sorting(columns, "enrolled_on", newest_first=True).key
+    page, sorting = paginate(queries.sorted_by(statement, key), columns, default="enrolled_on",
+                             newest_first=True, rows=queries.with_holders(sa.select(Enrollment)))
     return render_template("training/trainees.html", page=page, sorting=sorting, form=form)
 
 
@@ -201,8 +206,19 @@ def _filter_form(form_class):
     else:
         del form.county_code, form.institution_id
     if "class_id" in form:
-        form.class_id.choices = [ALL, *queries.class_choices(readable_classes(current_user))]
+        form.class_id.choices = [ALL, *_class_choices()]
+        form.class_id.render_kw = {"data-option-filter": "输入班级名称或编号筛选"}
     return form
+
+
+def _class_choices() -> list[tuple[int, str]]:
+    """The trainee filter's classes: both parameters are read through the bounded parser first, so a
+    number too large for the database, or digits int() reads but SQL does not ("²"), never reach a query."""
+    chosen = arguments.integer("class_id")
+    search = arguments.text("class_search")
+    number = (int(search) if search is not None and arguments.INTEGER.fullmatch(search)
+              and len(search) <= 10 and 1 <= int(search) <= arguments.MAX_ID else None)
+    return queries.class_choices(readable_classes(current_user), search, number, chosen)
 
 
 def _render_detail(training_class: TrainingClass, enroll_form: EnrollForm):

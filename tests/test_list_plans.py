@@ -1,0 +1,133 @@
+"""The list pages at city scale (#17): a page's ids are found over an index in the list's order, on both
+engines, whatever the page number; a county's certificate scope reads the counties stored on the
+certificate, which every way of writing a certificate fills."""
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from registry.certificates.bulk_issue import issue_batch_in_bulk
+from registry.certificates.models import Certificate
+from registry.certificates.operations import correct_certificate, issue_batch
+from registry.core.db import db
+from registry.core.roles import Role
+
+WELDER = "6-18-02-04"
+
+
+@contextmanager
+def recorded():
+    statements = []
+
+    def before(_connection, _cursor, statement, parameters, _context, _executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+
+
+def id_queries(client, path: str, table: str) -> list[tuple[str, object]]:
+    """The statements that found the page's ids: the key of `table` alone, ordered, limited."""
+    with recorded() as statements:
+        assert client.get(path).status_code == 200
+    found = [(sql, parameters) for sql, parameters in statements
+             if sql.startswith(f"SELECT {table}.id \nFROM") and "ORDER BY" in sql and "LIMIT" in sql]
+    assert found, path
+    return found
+
+
+def plan(sql: str, parameters) -> str:
+    """The plan as text; on PostgreSQL with sequential scans and sorts priced out, so that on a test's
+    few rows the planner still shows whether an index can give the order (it sorts only when none can)."""
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            connection.exec_driver_sql("SET enable_sort = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {sql}", parameters).all()
+            return "\n".join(row[0] for row in rows)
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+        return "\n".join(row[-1] for row in rows)
+
+
+def assert_ordered_by_index(text: str, index: str) -> None:
+    if db.engine.dialect.name == "postgresql":
+        assert index in text and "Sort" not in text, text
+    else:
+        assert index in text and "TEMP B-TREE" not in text and "CORRELATED" not in text, text
+
+
+@pytest.fixture
+def certificates(approved_batch, make_agency):
+    """Certificates of 杞县 holders (410221) assessed in 尉氏县 (410223), issued through the ORM."""
+    agency = make_agency(scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])
+    issued = issue_batch(None, approved_batch(agency=agency, passed=3, failed=0, county_code="410223"),
+                         date(2025, 6, 1))
+    db.session.commit()
+    return issued
+
+
+@pytest.mark.parametrize("path", ["/certificates", "/certificates?page=2&per_page=1",
+                                  "/certificates?page=3&per_page=1"])
+def test_certificate_page_ids_walk_the_issued_index(certificates, make_user, login, path):
+    admin = login(make_user(Role.ADMIN))
+    for sql, parameters in id_queries(admin, path, "certificates"):
+        assert_ordered_by_index(plan(sql, parameters), "ix_certificates_issued_on")
+
+
+@pytest.mark.parametrize("sort", ["number", "status", "level"])
+def test_each_sortable_certificate_column_has_its_index(certificates, make_user, login, sort):
+    admin = login(make_user(Role.ADMIN))
+    (sql, parameters), = id_queries(admin, f"/certificates?sort={sort}", "certificates")
+    assert_ordered_by_index(plan(sql, parameters), f"ix_certificates_{sort}")
+
+
+def test_a_county_reads_its_stored_counties_not_persons_or_batches(certificates, make_user, login):
+    county = login(make_user(Role.COUNTY, county_code="410221"))
+    (sql, parameters), = id_queries(county, "/certificates", "certificates")
+    assert "persons" not in sql and "assessment_batches" not in sql and "EXISTS" not in sql
+    text = plan(sql, parameters)
+    assert "CORRELATED" not in text and "SubPlan" not in text, text
+
+
+@pytest.mark.parametrize("county, seen", [("410221", True), ("410223", True), ("410222", False)])
+def test_a_county_lists_certificates_of_its_holders_and_of_its_batches_only(
+        certificates, make_user, login, county, seen):
+    client = login(make_user(Role.COUNTY, county_code=county))
+    html = client.get("/certificates").get_data(as_text=True)
+    assert all((certificate.number in html) is seen for certificate in certificates)
+
+
+def test_every_way_of_writing_a_certificate_stores_both_counties(certificates, approved_batch, make_agency):
+    agency = make_agency(name="另一评价机构", scopes=[(WELDER, None, 5, 3, "2024-01-01", None)])
+    bulk = approved_batch(agency=agency, passed=2, failed=0, county_code="410222")
+    issue_batch_in_bulk(None, bulk, date(2025, 6, 2))
+    corrected = correct_certificate(None, certificates[0], "姓名有误", name="更正名")
+    db.session.commit()
+    rows = db.session.execute(sa.select(Certificate.id, Certificate.holder_county_code,
+                                        Certificate.batch_county_code)).all()
+    expected = {certificate.id: ("410221", "410223") for certificate in [*certificates, corrected]}
+    assert {row.id: (row.holder_county_code, row.batch_county_code) for row in rows} == expected | {
+        row.id: ("410221", "410222") for row in rows if row.id not in expected}
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize("path, index", [
+    ("/training/trainees", "ix_enrollments_enrolled_on"), ("/training/trainees?sort=status", "ix_enrollments_status"),
+    ("/training/classes", "ix_training_classes_starts_on"), ("/training/classes?sort=name", "ix_training_classes_name"),
+    ("/assessment/batches", "ix_assessment_batches_assessed_on"), ("/admin/audit", "ix_audit_events_occurred_at"),
+])
+def test_other_lists_walk_their_order_index(certificates, make_class, make_person, make_user, login, path, index):
+    from registry.training.operations import enroll_person
+    training_class = make_class()
+    for _ in range(2):
+        enroll_person(None, training_class, make_person())
+    db.session.commit()
+    admin = login(make_user(Role.ADMIN))
+    table = {"trainees": "enrollments", "classes": "training_classes", "batches": "assessment_batches",
+             "audit": "audit_events"}[path.split("?")[0].rsplit("/", 1)[1]]
+    for sql, parameters in id_queries(admin, path, table):
+        assert_ordered_by_index(plan(sql, parameters), index)
