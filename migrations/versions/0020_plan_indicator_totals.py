@@ -5,7 +5,7 @@ The new measures are zero in the totals of a registry that already has data; the
 `registry init-db` (registry.stats.rebuild.rebuild_if_missing) recounts the totals from the raw tables once.
 
 Revision ID: 0020_plan_indicator_totals
-Revises: 0017_share_links
+Revises: 0019_list_indexes
 Create Date: 2026-12-05 17:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_plan_indicator_totals'
-down_revision = '0017_share_links'
+down_revision = '0019_list_indexes'
 branch_labels = None
 depends_on = None
 
