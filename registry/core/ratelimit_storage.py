@@ -121,7 +121,7 @@ class SQLiteStorage(Storage):
     def check(self) -> bool:
         try:
             self._connection().execute("SELECT 1 FROM counters LIMIT 1").fetchall()
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):  # OSError: its folder cannot be made
             return False
         return True
 
