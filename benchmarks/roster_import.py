@@ -50,7 +50,7 @@ def roster(count: int, seed: int = 2025) -> tuple[list[list[str]], dict[str, tup
 
 
 def roster_rows(count: int, seed: int = 2025) -> Iterator[tuple[list[str], str, tuple]]:
-    """Each row, its ID number and what it should become, one at a time (a million rows held would take GBs)."""
+    """Each row, its ID number and what it should become, one at a time (a million rows held: GBs)."""
     rng = random.Random(seed)
     born_span = (date(2004, 12, 31) - date(1960, 1, 1)).days
     seen: set[str] = set()
@@ -125,7 +125,8 @@ def make_class():
     return user, training_class
 
 
-def import_roster(user, training_class, data: bytes | BinaryIO, filename: str, count: int) -> dict[str, float]:
+def import_roster(user, training_class, data: bytes | BinaryIO, filename: str,
+                  count: int) -> dict[str, float]:
     """Dry run, then commit, as the views start them; the wall-clock and CPU seconds of each."""
     from flask import current_app
 

@@ -1,4 +1,4 @@
-"""Files kept encrypted at rest in pieces (sealed), so neither writing nor reading one holds it whole in memory.
+"""Files kept encrypted at rest in pieces (sealed): neither writing nor reading one holds it whole in memory.
 
 An upload of a million rows is ≈ 80 MB: encrypting it as one Fernet token held the file, its token and the
 decrypted copy at once. A sealed file is a header followed by pieces, each `PIECE_BYTES` of the file (the

@@ -293,8 +293,8 @@ def broken_counter_file(app):
 
 
 @pytest.mark.parametrize("how", ["not a database", "a folder"])
-def test_the_verify_pages_still_answer_when_the_rate_limit_store_fails(client, certificate, broken_counter_file,
-                                                                       how):
+def test_the_verify_pages_still_answer_when_the_rate_limit_store_fails(client, certificate,
+                                                                       broken_counter_file, how):
     broken_counter_file(how)
     for _ in range(3):  # the first request finds the store dead; the ones after it answer without it
         assert client.get(f"/verify/{certificate.number}").status_code == 200
