@@ -3,8 +3,9 @@
 The [API] issue: the verify call sustains at least half the requests per second of a hello-world endpoint in
 the same gunicorn server on this machine, under bounded load on 127.0.0.1, measured side by side.
 
-One server, started the way `registry serve` starts it (registry.server.run_gunicorn: the app loaded once,
-then its default 2 sync workers forked, access log on standard output, here a file) on a throw-away database
+One server, started the way `registry serve` starts it (registry.server.exec_gunicorn: gunicorn with
+registry/gunicorn_config.py, its default 2 sync workers each building the app after the fork, access log on
+standard output, here a file) on a throw-away database
 with issued certificates. Only this benchmark's server adds its own endpoints: hello-world as a Flask route
 on the registry app itself (through the app's request hooks, like every real route), hello-world as a bare
 WSGI callable in front of the app (gunicorn alone), and the verify call again under a prefix that the rate
@@ -83,20 +84,26 @@ def hello() -> str:
     return HELLO_BODY.decode()
 
 
-def serve(port: int) -> None:
-    """What `registry serve --port PORT` runs, with the benchmark's endpoints added to this app only."""
+def bench_app():
+    """The registry app with this benchmark's endpoints: what each gunicorn worker builds after the fork."""
     from flask import request
 
     from registry import create_app
     from registry.core.ratelimit import limiter
-    from registry.server import run_gunicorn
 
     app = create_app()
     app.add_url_rule(HELLO_PATH, "bench_hello", hello)
     app.wsgi_app = BenchmarkRoutes(app.wsgi_app)
     limiter.request_filter(lambda: request.environ.get(UNLIMITED_FLAG, False))
-    with app.app_context():
-        run_gunicorn(app, "127.0.0.1", port, WORKERS)
+    return app
+
+
+def serve(port: int) -> None:
+    """What `registry serve --port PORT` runs (registry.server.exec_gunicorn: gunicorn with the shared
+    configuration, its workers building the app after the fork), the app being bench_app."""
+    from registry.server import exec_gunicorn
+
+    exec_gunicorn("127.0.0.1", port, WORKERS, task_worker=False, app="benchmarks.verify_api:bench_app()")
 
 
 def serve_canned(port: int) -> None:

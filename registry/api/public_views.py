@@ -28,7 +28,7 @@ def verify_certificate(number: str):
     if verdict.outcome == "not_found":
         raise ApiError(404, verification.OUTCOMES["not_found"])
     body = verdict.as_json()
-    body["qr_signature_valid"] = verification.check_qr(rendering.signing_key().public_key(), verdict, request.args)
+    body["qr_signature_valid"] = verification.check_qr(rendering.verify_key(), verdict, request.args)
     return jsonify(body)
 
 

@@ -9,7 +9,7 @@ A number typed by hand is not enough: the credential carries the holder's full n
 from flask import Response, abort, jsonify, request
 
 from registry.certificates import credential, credential_files, verification
-from registry.certificates.rendering import signing_key
+from registry.certificates.rendering import verify_key
 from registry.certificates.verify_views import bp
 from registry.core.arguments import MAX_ID
 from registry.core.errors import InvalidInput
@@ -26,7 +26,7 @@ def holder_credential(number: str):
         verdict = verification.verify_number(number)
     except InvalidInput:
         abort(404)
-    if verification.check_qr(signing_key().public_key(), verdict, request.args) is not True:
+    if verification.check_qr(verify_key(), verdict, request.args) is not True:
         abort(404)  # no proof of holding the certificate: say nothing more than a wrong address would
     if not credential_files.can_hold_credential(verdict.certificate):
         abort(404)

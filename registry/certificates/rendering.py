@@ -31,6 +31,16 @@ def signing_key() -> Ed25519PrivateKey:
     return _private_key(current_app.config["SIGNING_KEY"])
 
 
+@cache
+def _public_key(text: str):
+    return _private_key(text).public_key()
+
+
+def verify_key():
+    """The public half of the signing key, derived once: every verify request used to derive it anew."""
+    return _public_key(current_app.config["SIGNING_KEY"])
+
+
 def public_key_pem() -> str:
     return signing.public_key_pem(signing_key())
 

@@ -10,7 +10,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.certificates import verification
-from registry.certificates.rendering import signing_key
+from registry.certificates.rendering import verify_key
 from registry.core import arguments
 from registry.core.errors import InvalidInput
 from registry.core.ratelimit import configured, limiter
@@ -55,7 +55,7 @@ def certificate(number: str):
         verdict = verification.verify_number(number, arguments.text("name", max_length=verification.NAME_LENGTH))
     except InvalidInput as error:
         return render_template("verify/certificate.html", verdict=None, error=error.message), 400
-    qr_valid = verification.check_qr(signing_key().public_key(), verdict, request.args)
+    qr_valid = verification.check_qr(verify_key(), verdict, request.args)
     differences = verification.qr_differences(verdict, request.args) if qr_valid is False else []
     return render_template("verify/certificate.html", verdict=verdict, qr_valid=qr_valid, differences=differences)
 

@@ -44,19 +44,20 @@ def is_available(job: ImportJob) -> bool:
 def error_workbook(job: ImportJob) -> tuple[bytes, int]:
     """The .xlsx of the error rows and how many it holds; InvalidInput once the upload is gone."""
     importer = import_jobs.importer_for(job)
-    sheet = open_sheet(import_jobs.read_upload(job.id), job.filename, importer.columns,
-                       max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                       max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    columns = [column for column in importer.columns if column.key in sheet.present_keys]
-    reasons = error_reasons(job.id)
-    written = 0
+    with import_jobs.open_upload(job.id) as upload:
+        sheet = open_sheet(upload, job.filename, importer.columns,
+                           max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"])
+        columns = [column for column in importer.columns if column.key in sheet.present_keys]
+        reasons = error_reasons(job.id)
+        written = 0
 
-    def rows() -> Iterator[list]:
-        nonlocal written
-        for number, values in sheet.rows():
-            if number in reasons:
-                written += 1
-                yield [values[column.key] for column in columns] + [reasons[number]]
+        def rows() -> Iterator[list]:
+            nonlocal written
+            for number, values in sheet.rows():
+                if number in reasons:
+                    written += 1
+                    yield [values[column.key] for column in columns] + [reasons[number]]
 
-    data = write_xlsx([column.header for column in columns] + [REASON], rows(), title=TITLE)
+        data = write_xlsx([column.header for column in columns] + [REASON], rows(), title=TITLE)
     return data, written

@@ -7,20 +7,20 @@ it; the report keeps only masked names and numbers. `purge_expired` removes what
 """
 import contextlib
 import gc
-import hashlib
+import io
 import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from huey import crontab
 
-from registry.core import private_files
+from registry.core import private_files, sealed_files
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.core.models import ImportJob, JobStatus
@@ -94,26 +94,30 @@ def read_progress(job_id: int) -> dict[str, Any]:
         return {"processed": 0, "total": None}
 
 
-def create_job(user, kind: str, target_id: int | None, filename: str, data: bytes) -> ImportJob:
-    job = ImportJob(kind=kind, target_id=target_id, user_id=user.id, filename=filename[:200],
-                    file_sha256=hashlib.sha256(data).hexdigest())
+def create_job(user, kind: str, target_id: int | None, filename: str, data: bytes | BinaryIO) -> ImportJob:
+    """A job for the upload `data` (the bytes, or a file read from where it stands), sealed into its folder
+    piece by piece: a large upload is never held whole in memory."""
+    job = ImportJob(kind=kind, target_id=target_id, user_id=user.id, filename=filename[:200], file_sha256="")
     db.session.add(job)
     db.session.flush()
     job_folder(job.id, create=True)
-    private_files.write_private(upload_path(job.id), _protector().encrypt_file(data))
+    source = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    job.file_sha256 = sealed_files.seal(source, upload_path(job.id), _protector())
     return job
 
 
-def read_upload(job_id: int) -> bytes:
-    """The uploaded file as it came; InvalidInput (saying why) once it is gone or cannot be decrypted."""
+@contextlib.contextmanager
+def open_upload(job_id: int) -> Iterator[BinaryIO]:
+    """The uploaded file as it came, as a seekable file decrypted piece by piece while it is read;
+    InvalidInput (saying why) once it is gone or cannot be decrypted."""
     try:
-        token = upload_path(job_id).read_bytes()
+        upload = sealed_files.open_sealed(upload_path(job_id), _protector())
     except FileNotFoundError:
         raise InvalidInput(None, UPLOAD_GONE) from None
-    try:
-        return _protector().decrypt_file(token)
     except InvalidToken:
         raise InvalidInput(None, UPLOAD_UNREADABLE) from None
+    with upload:
+        yield upload
 
 
 def _protector():
@@ -212,17 +216,18 @@ def _execute(job_id: int, commit: bool) -> None:
 def _run_job(job_id: int, commit: bool) -> dict[str, int]:
     job = db.session.get(ImportJob, job_id)
     importer = importer_for(job)
-    sheet = open_sheet(read_upload(job_id), job.filename, importer.columns,
-                       max_bytes=current_app.config["IMPORT_MAX_BYTES"],
-                       max_rows=current_app.config["IMPORT_MAX_ROWS"])
-    write_progress(job_id, 0, sheet.total_rows)
-    private_files.write_private(_columns_path(job_id), json.dumps(
-        {"used": sheet.used_headers(), "ignored": sheet.ignored_headers()}, ensure_ascii=False))
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    return run_import(importer, sheet, OutcomeLog(_running_outcomes_path(job_id)), commit=commit,
-                      skip_errors=job.skip_errors,
-                      progress=lambda processed: write_progress(job_id, processed, sheet.total_rows),
-                      checking=_lookups_planned_afresh if postgres else contextlib.nullcontext)
+    with open_upload(job_id) as upload:
+        sheet = open_sheet(upload, job.filename, importer.columns,
+                           max_bytes=current_app.config["IMPORT_MAX_BYTES"],
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"])
+        write_progress(job_id, 0, sheet.total_rows)
+        private_files.write_private(_columns_path(job_id), json.dumps(
+            {"used": sheet.used_headers(), "ignored": sheet.ignored_headers()}, ensure_ascii=False))
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        return run_import(importer, sheet, OutcomeLog(_running_outcomes_path(job_id)), commit=commit,
+                          skip_errors=job.skip_errors,
+                          progress=lambda processed: write_progress(job_id, processed, sheet.total_rows),
+                          checking=_lookups_planned_afresh if postgres else contextlib.nullcontext)
 
 
 def _keep_outcomes(job_id: int) -> None:

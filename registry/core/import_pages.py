@@ -29,7 +29,8 @@ def accept_upload(kind: str, target_id: int | None, upload: FileStorage | None) 
     if upload is None or not upload.filename:
         flash("请选择要上传的文件（.xlsx 或 .csv）。", "error")
         return None
-    job = import_jobs.create_job(current_user, kind, target_id, upload.filename, upload.read())
+    # The stream, not its bytes: werkzeug keeps a large upload in a temporary file, and so may we.
+    job = import_jobs.create_job(current_user, kind, target_id, upload.filename, upload.stream)
     db.session.commit()
     import_jobs.check_job.enqueue(job.id)
     return job

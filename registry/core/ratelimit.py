@@ -41,6 +41,9 @@ def init_limiter(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # A dead Redis should slow nobody down: count in this process until it answers again.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # And should the fallback fail too (the counters' file unusable, its folder gone): the public pages
+    # answer uncounted rather than with a 500 (tests/certificates/test_verify_views.py).
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     for name, value in DEFAULT_LIMITS.items():
         app.config.setdefault(name, os.environ.get(f"REGISTRY_{name}") or value)
     limiter.init_app(app)

@@ -4,7 +4,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
@@ -112,21 +112,28 @@ def open_sheet(data: bytes | BinaryIO, filename: str, columns: list[Column],
                max_bytes: int = 20 * 1024 * 1024, max_rows: int = 200_000) -> Sheet:
     """Open an upload, telling .xlsx from CSV by content, and locate the expected columns in its header.
 
-    Raises SpreadsheetError for an empty ("文件为空"), oversized, unreadable or non-spreadsheet file, for a
-    header lacking required columns or repeating one, for more than max_rows + BLANK_ROW_ALLOWANCE rows
-    counting blank ones (here or while reading), and for an .xlsx that would unpack to more than openpyxl
-    can read in little memory (registry.core.xlsx_safety). The header is the first non-blank row naming
-    a known column. The filename is only kept for the record: an extension proves nothing about content.
+    `data` is the file's bytes or a binary file read from where it stands; a seekable one is read in pieces,
+    never whole, however large (each pass over the rows reads it afresh), so it must stay open while the
+    sheet is used. Raises SpreadsheetError for an empty ("文件为空"), oversized, unreadable or
+    non-spreadsheet file, for a header lacking required columns or repeating one, for more than
+    max_rows + BLANK_ROW_ALLOWANCE rows counting blank ones (here or while reading), and for an .xlsx that
+    would unpack to more than openpyxl can read in little memory (registry.core.xlsx_safety). The header is
+    the first non-blank row naming a known column. The filename is only kept for the record: an extension
+    proves nothing about content.
     """
-    raw = _read_upload(data, max_bytes)
-    if not raw or raw.isspace():
+    upload = _Upload.of(data, max_bytes)
+    if upload.size > max_bytes:
+        limit = f"{max_bytes / 2**20:.2f}".rstrip("0").rstrip(".")
+        raise SpreadsheetError(f"文件过大：{upload.size} 字节，上限 {limit} MB")
+    if all(piece.isspace() for piece in upload.pieces()):  # True for no pieces at all
         raise SpreadsheetError(EMPTY)
     row_cap = max_rows + BLANK_ROW_ALLOWANCE
     too_many_rows = f"行数过多：表格超过 {row_cap} 行（空行也计算在内；数据行最多 {max_rows} 行）"
-    if raw.startswith(_XLSX_MAGIC):
-        read, line_count = _xlsx_reader(raw, row_cap, too_many_rows)
+    head = upload.head(_SAMPLE_BYTES)
+    if head.startswith(_XLSX_MAGIC):
+        read, line_count = _xlsx_reader(upload, row_cap, too_many_rows)
     else:
-        read, line_count = _csv_reader(raw)
+        read, line_count = _csv_reader(upload, head)
     read = _row_capped(read, row_cap, too_many_rows)
     header_number, positions = _find_header(read(1), columns)
     total_rows = None if line_count is None else max(line_count - header_number, 0)
@@ -136,20 +143,66 @@ def open_sheet(data: bytes | BinaryIO, filename: str, columns: list[Column],
     return Sheet(filename, columns, read, header_number, positions, total_rows, max_rows)
 
 
-def _read_upload(data: bytes | BinaryIO, max_bytes: int) -> bytes:
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
-        size = len(raw)
-    else:  # read one byte past the limit, not the whole of a huge upload
-        raw = data.read(max_bytes + 1)
-        size = len(raw)
-        if size > max_bytes and data.seekable():
-            position = data.tell()
-            size += data.seek(0, io.SEEK_END) - position
-    if size > max_bytes:
-        limit = f"{max_bytes / 2**20:.2f}".rstrip("0").rstrip(".")
-        raise SpreadsheetError(f"文件过大：{size} 字节，上限 {limit} MB")
-    return raw
+class _Upload:
+    """The uploaded file from where it stood when given: its size, and passes over it that do not disturb
+    one another (the header search, the row passes and openpyxl's zip reader each keep their own place)."""
+
+    def __init__(self, file: BinaryIO, start: int, size: int):
+        self.file, self.start, self.size = file, start, size
+
+    @classmethod
+    def of(cls, data: bytes | BinaryIO, max_bytes: int) -> "_Upload":
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            raw = bytes(data)
+            return cls(io.BytesIO(raw), 0, len(raw))  # BytesIO shares the bytes: no copy
+        if not data.seekable():  # read one byte past the limit, not the whole of a huge upload
+            raw = data.read(max_bytes + 1)
+            return cls(io.BytesIO(raw), 0, len(raw))
+        start = data.tell()
+        return cls(data, start, data.seek(0, io.SEEK_END) - start)
+
+    def open(self) -> BinaryIO:
+        """A fresh pass from the file's first byte."""
+        return io.BufferedReader(_Pass(self), buffer_size=_DECODE_CHUNK)
+
+    def head(self, count: int) -> bytes:
+        self.file.seek(self.start)
+        return self.file.read(min(count, self.size))
+
+    def pieces(self, size: int = _DECODE_CHUNK) -> Iterator[bytes]:
+        with self.open() as stream:
+            while piece := stream.read(size):
+                yield piece
+
+
+class _Pass(io.RawIOBase):
+    def __init__(self, upload: _Upload):
+        super().__init__()
+        self.upload, self.position = upload, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.upload.size}[whence]
+        self.position = max(base + offset, 0)
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        wanted = min(len(buffer), self.upload.size - self.position)
+        if wanted <= 0:
+            return 0
+        self.upload.file.seek(self.upload.start + self.position)
+        data = self.upload.file.read(wanted)
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 def _row_capped(read: RowReader, row_cap: int, message: str) -> RowReader:
@@ -168,13 +221,13 @@ def _row_capped(read: RowReader, row_cap: int, message: str) -> RowReader:
     return capped
 
 
-def _xlsx_reader(raw: bytes, row_cap: int, too_many_rows: str) -> tuple[RowReader, int | None]:
+def _xlsx_reader(upload: _Upload, row_cap: int, too_many_rows: str) -> tuple[RowReader, int | None]:
     try:
-        xlsx_safety.check_workbook(io.BytesIO(raw), xlsx_safety.Limits(row_cap, too_many_rows))
+        xlsx_safety.check_workbook(upload.open(), xlsx_safety.Limits(row_cap, too_many_rows))
     except xlsx_safety.UnsafeWorkbook as unsafe:
         raise SpreadsheetError(unsafe.message) from None
     try:
-        worksheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).worksheets[0]
+        worksheet = load_workbook(upload.open(), read_only=True, data_only=True).worksheets[0]
     except MemoryError:
         raise
     except Exception as error:  # openpyxl fails on a foreign or damaged zip with many exception types
@@ -197,9 +250,9 @@ def _xlsx_reader(raw: bytes, row_cap: int, too_many_rows: str) -> tuple[RowReade
     return read, max_row
 
 
-def _csv_reader(raw: bytes) -> tuple[RowReader, int]:
-    encoding = _text_encoding(raw)
-    sample = raw[:_SAMPLE_BYTES].decode(encoding, errors="ignore")
+def _csv_reader(upload: _Upload, head: bytes) -> tuple[RowReader, int]:
+    encoding = _text_encoding(upload, head)
+    sample = head.decode(encoding, errors="ignore")
     if _CONTROL_CHARACTERS.search(sample):
         raise SpreadsheetError(NOT_A_SPREADSHEET)
     if sample.lstrip().startswith("<"):
@@ -208,7 +261,7 @@ def _csv_reader(raw: bytes) -> tuple[RowReader, int]:
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
 
     def read(first_row: int) -> RawRows:
-        text = io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="")
+        text = io.TextIOWrapper(upload.open(), encoding=encoding, newline="")
         number = 0
         try:
             for number, cells in enumerate(csv.reader(text, delimiter=delimiter), 1):
@@ -216,34 +269,49 @@ def _csv_reader(raw: bytes) -> tuple[RowReader, int]:
                     yield number, cells
         except csv.Error as error:
             raise SpreadsheetError(f"CSV 文件第 {number + 1} 行格式有误，请用 Excel 打开后重新保存") from error
+        finally:
+            text.close()
 
     newline = b"\n"
     if encoding == "utf-16":
-        newline = b"\n\x00" if raw.startswith(codecs.BOM_UTF16_LE) else b"\x00\n"
-    return read, raw.count(newline) + (not raw.endswith(newline))
+        newline = b"\n\x00" if head.startswith(codecs.BOM_UTF16_LE) else b"\x00\n"
+    # The pieces are of even length, so a UTF-16 newline never straddles two of them.
+    lines, last = 0, b""
+    for piece in upload.pieces():
+        lines += piece.count(newline)
+        last = piece
+    return read, lines + (not last.endswith(newline))
 
 
-def _text_encoding(raw: bytes) -> str:
+def _text_encoding(upload: _Upload, head: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030 — what Excel on Chinese Windows saves — else not text."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode 文本"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode 文本"
         return "utf-16"
-    if raw.startswith(_OLE_MAGIC):
-        raise SpreadsheetError(ENCRYPTED if _ENCRYPTED_STREAM in raw else OLD_XLS)
-    if raw.startswith(_BINARY_MAGIC) or b"\x00" in raw[:_SAMPLE_BYTES]:
+    if head.startswith(_OLE_MAGIC):
+        raise SpreadsheetError(ENCRYPTED if _holds(upload, _ENCRYPTED_STREAM) else OLD_XLS)
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
         raise SpreadsheetError(NOT_A_SPREADSHEET)
     for encoding in ("utf-8-sig", "gb18030"):
-        if _decodes(raw, encoding):
+        if _decodes(upload, encoding):
             return encoding
     raise SpreadsheetError(NOT_A_SPREADSHEET)
 
 
-def _decodes(raw: bytes, encoding: str) -> bool:
-    # Decoding in chunks and dropping the text checks the whole file without holding it all as str.
+def _holds(upload: _Upload, marker: bytes) -> bool:
+    tail = b""
+    for piece in upload.pieces():
+        if marker in tail + piece:
+            return True
+        tail = piece[-(len(marker) - 1):]
+    return False
+
+
+def _decodes(upload: _Upload, encoding: str) -> bool:
+    # Decoding in pieces and dropping the text checks the whole file without holding it all as str.
     decoder = codecs.getincrementaldecoder(encoding)()
-    view = memoryview(raw)
     try:
-        for start in range(0, len(raw), _DECODE_CHUNK):
-            decoder.decode(view[start:start + _DECODE_CHUNK])
+        for piece in upload.pieces():
+            decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from registry.core.roles import Role
 from registry.core import ratelimit
 from registry.core.db import db
+from registry.core.first_rows import FirstRows
 from registry.core.imports import RowError
 from registry.people.identity import (
     DocumentType, Gender, InvalidDocument, normalize_document, resident_id_facts,
@@ -105,7 +106,7 @@ class PersonRows:
         """`actor` is the uploader; without one (the CLI, the demo) and for an administrator every person is
         in scope."""
         self.protector = protector()
-        self.first_row_of: dict[str, int] = {}
+        self.first_rows = FirstRows()
         self.first_name_of: dict[str, tuple[int, str]] = {}
         self._counties: dict[str, str] | None = None
         self.actor = actor
@@ -118,7 +119,7 @@ class PersonRows:
 
     def claim(self, row: int, digest: str) -> None:
         """The same person twice in one file is an error on the later row, naming the first."""
-        first = self.first_row_of.setdefault(digest, row)
+        first = self.first_rows.claim(row, digest)
         if first != row:
             raise RowError(DOCUMENT_NUMBER, f"与第 {first} 行是同一人（证件号码重复）")
 

@@ -272,3 +272,32 @@ def test_name_guesses_count_against_the_page_limit_on_the_page_and_the_api_alike
     assert client.get(f"/verify/{certificate.number}?name=王五").status_code == 429
     # Looking a number up without a name stays within the API's own limit.
     assert client.get(f"/api/v1/certificates/{certificate.number}").status_code == 200
+
+
+@pytest.fixture
+def broken_counter_file(app):
+    """The rate-limit counters' file made unusable before any request opened it; the limiter's memory of
+    the dead store (kept on the one Limiter object) is forgotten afterwards, so later apps count in files."""
+    from registry.core.ratelimit import limiter
+
+    def breaking(how: str) -> None:
+        path = app.config["RATELIMIT_STORAGE_URI"].removeprefix("sqlite:///")
+        if how == "not a database":
+            with open(path, "wb") as handle:
+                handle.write(b"this is not an SQLite file" * 100)
+        else:
+            __import__("os").makedirs(path, exist_ok=True)  # a folder where the file should be
+
+    yield breaking
+    limiter._storage_dead = False
+
+
+@pytest.mark.parametrize("how", ["not a database", "a folder"])
+def test_the_verify_pages_still_answer_when_the_rate_limit_store_fails(client, certificate,
+                                                                       broken_counter_file, how):
+    broken_counter_file(how)
+    for _ in range(3):  # the first request finds the store dead; the ones after it answer without it
+        assert client.get(f"/verify/{certificate.number}").status_code == 200
+        api = client.get(f"/api/v1/certificates/{certificate.number}")
+        assert api.status_code == 200 and api.get_json()["outcome"] == "valid"
+        assert client.get(f"/api/v1/certificates/{certificate.number}?name=张三明").get_json()["name_matches"]

@@ -104,3 +104,17 @@ def test_an_operator_may_still_name_another_storage(monkeypatch, tmp_path):
     other = _app_for(f"sqlite:///{tmp_path / 'unused.sqlite3'}", tmp_path)
     assert other.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert isinstance(limiter.storage, MemoryStorage)
+
+
+def test_the_headers_read_the_hit_just_made_and_later_reads_see_every_worker(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'counters.sqlite3'}"
+    this, other = SQLiteStorage(uri), SQLiteStorage(uri)
+    now = [1000.0]
+    this.clock = other.clock = lambda: now[0]
+    assert this.incr("k", 60) == 1
+    assert (this.get("k"), this.get_expiry("k")) == (1, 1060.0)
+    assert other.incr("k", 60) == 2
+    now[0] += 1  # past JUST_HIT_SECONDS: the file answers, with the other worker's hit
+    assert (this.get("k"), this.get_expiry("k")) == (2, 1060.0)
+    now[0] += 60  # the window has passed: nothing counted, whatever was hit last
+    assert this.incr("j", 60) == 1 and this.get("k") == 0
