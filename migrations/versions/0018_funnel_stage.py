@@ -64,7 +64,7 @@ def upgrade():
         batch_op.create_index('ix_funnel_stages_county_walk', ['stage', 'county_code', 'enrolled_on',
                                                                'enrollment_id'], unique=False)
         batch_op.create_index('ix_funnel_stages_institution_walk', ['stage', 'institution_id', 'enrolled_on',
-                                                                    'enrollment_id'], unique=False)
+                                                                    'enrollment_id', 'county_code'], unique=False)
     keys = "county_code, institution_id, stage"
     op.execute(f"INSERT INTO funnel_days ({keys}, day, enrolments) "
                f"SELECT {keys}, enrolled_on, COUNT(*) FROM funnel_stages GROUP BY {keys}, enrolled_on")

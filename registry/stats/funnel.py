@@ -117,15 +117,16 @@ def stopped_at(group: str, county_codes, enrolled_from, enrolled_to,
     key is the county code or institution id (group), or None for group "all"."""
     counts: dict = {}
     for model, condition in _periods(enrolled_from, enrolled_to):
-        key = sa.null() if group == "all" else getattr(model, group)
-        statement = (sa.select(key.label("key"), model.stage, sa.func.sum(model.enrolments)).where(condition)
-                     .group_by(key, model.stage))
+        keys = [] if group == "all" else [getattr(model, group)]
+        statement = (sa.select(*keys, model.stage, sa.func.sum(model.enrolments)).where(condition)
+                     .group_by(*keys, model.stage))
         if county_codes is not None:
             statement = statement.where(model.county_code.in_(county_codes))
         if institution_id is not None:
             statement = statement.where(model.institution_id == institution_id)
-        for row_key, stage, enrolments in db.session.execute(statement):
-            stages = counts.setdefault(row_key, dict.fromkeys(range(len(STAGES)), 0))
+        for row in db.session.execute(statement):
+            *row_key, stage, enrolments = row
+            stages = counts.setdefault(row_key[0] if row_key else None, dict.fromkeys(range(len(STAGES)), 0))
             stages[stage] += int(enrolments or 0)
     return counts
 
