@@ -60,11 +60,13 @@ def upgrade():
     with op.batch_alter_table('funnel_stages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_funnel_stages_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_funnel_stages_class_id'), ['class_id'], unique=False)
-        batch_op.create_index('ix_funnel_stages_walk', ['stage', 'enrolled_on', 'enrollment_id'], unique=False)
-        batch_op.create_index('ix_funnel_stages_county_walk', ['stage', 'county_code', 'enrolled_on',
-                                                               'enrollment_id'], unique=False)
-        batch_op.create_index('ix_funnel_stages_institution_walk', ['stage', 'institution_id', 'enrolled_on',
-                                                                    'enrollment_id', 'county_code'], unique=False)
+        batch_op.create_index('ix_funnel_stages_walk', ['stage', 'enrolled_on', 'enrollment_id'],
+                              unique=False)
+        batch_op.create_index('ix_funnel_stages_county_walk',
+                              ['stage', 'county_code', 'enrolled_on', 'enrollment_id'], unique=False)
+        batch_op.create_index('ix_funnel_stages_institution_walk',
+                              ['stage', 'institution_id', 'enrolled_on', 'enrollment_id', 'county_code'],
+                              unique=False)
     keys = "county_code, institution_id, stage"
     op.execute(f"INSERT INTO funnel_days ({keys}, day, enrolments) "
                f"SELECT {keys}, enrolled_on, COUNT(*) FROM funnel_stages GROUP BY {keys}, enrolled_on")
@@ -80,7 +82,7 @@ def downgrade():
     op.drop_table('funnel_months')
     op.drop_table('funnel_days')
     with op.batch_alter_table('funnel_stages', schema=None) as batch_op:
-        for name in ('ix_funnel_stages_institution_walk', 'ix_funnel_stages_county_walk', 'ix_funnel_stages_walk',
-                     'ix_funnel_stages_class_id', 'ix_funnel_stages_person_id'):
+        for name in ('ix_funnel_stages_institution_walk', 'ix_funnel_stages_county_walk',
+                     'ix_funnel_stages_walk', 'ix_funnel_stages_class_id', 'ix_funnel_stages_person_id'):
             batch_op.drop_index(name)
     op.drop_table('funnel_stages')

@@ -97,12 +97,17 @@ def _periods(enrolled_from: date | None, enrolled_to: date | None) -> list[tuple
     """(kept totals, condition) that together cover the date range once: whole months from the month totals,
     the days before the first and after the last whole month from the day totals."""
     first = enrolled_from if enrolled_from is None or enrolled_from.day == 1 else _next_month(enrolled_from)
-    end = enrolled_to and (_next_month(enrolled_to) if _next_month(enrolled_to) - timedelta(days=1) == enrolled_to
-                           else enrolled_to.replace(day=1))  # the first day after the last whole month
+    end = None  # the first day after the last whole month
+    if enrolled_to is not None:
+        is_month_end = _next_month(enrolled_to) - timedelta(days=1) == enrolled_to
+        end = _next_month(enrolled_to) if is_month_end else enrolled_to.replace(day=1)
     if first is not None and end is not None and first >= end:  # within one month: days only
         return [(FunnelDay, FunnelDay.day.between(enrolled_from, enrolled_to))]
-    months = [condition for condition in (first is not None and FunnelMonth.month >= first,
-                                          end is not None and FunnelMonth.month < end) if condition is not False]
+    months = []
+    if first is not None:
+        months.append(FunnelMonth.month >= first)
+    if end is not None:
+        months.append(FunnelMonth.month < end)
     periods = [(FunnelMonth, sa.and_(sa.true(), *months))]
     if enrolled_from is not None and first != enrolled_from:
         periods.append((FunnelDay, sa.and_(FunnelDay.day >= enrolled_from, FunnelDay.day < first)))
@@ -213,7 +218,8 @@ def leak_count(leak: str, county_codes: list[str] | None = None, institution_id:
 
 
 def _leak_walk(leak: str, county_codes, institution_id, enrolled_from, enrolled_to) -> sa.Select:
-    """The leak's enrolments in funnel_stages, narrowed; the ix_funnel_stages_*walk indexes hold this order."""
+    """The leak's enrolments in funnel_stages, narrowed; the ix_funnel_stages_*walk indexes hold them in
+    the list's order."""
     statement = sa.select(FunnelStage.enrolled_on, FunnelStage.enrollment_id).where(
         FunnelStage.stage == list(STAGES).index(LEAKS[leak].reached))
     if county_codes is not None:
@@ -241,13 +247,14 @@ def leak_page(leak: str, county_codes: list[str] | None = None, institution_id: 
         walk = walk.where(day <= before[0], sa.or_(day < before[0], number < before[1]))
         from_end = True
     order = (day.desc(), number.desc()) if from_end else (day, number)
-    cursors = [(row[0], row[1]) for row in db.session.execute(walk.order_by(*order).limit(limit).offset(offset))]
+    statement = walk.order_by(*order).limit(limit).offset(offset)
+    cursors = [(row[0], row[1]) for row in db.session.execute(statement)]
     return cursors[::-1] if from_end else cursors
 
 
-def page_cursors(leak: str, county_codes: list[str] | None, institution_id: int | None, enrolled_from: date | None,
-                 enrolled_to: date | None, page: int, total: int, per_page: int = PER_PAGE,
-                 after: Cursor | None = None, before: Cursor | None = None) -> list[Cursor]:
+def page_cursors(leak: str, county_codes: list[str] | None, institution_id: int | None,
+                 enrolled_from: date | None, enrolled_to: date | None, page: int, total: int,
+                 per_page: int = PER_PAGE, after: Cursor | None = None, before: Cursor | None = None) -> list[Cursor]:
     """The enrolments of one page: a keyset step from the pager's cursor (next, previous) when there is one,
     else page number `page` of `total`, walked from whichever end of the list is nearer."""
     arguments = (leak, county_codes, institution_id, enrolled_from, enrolled_to)
@@ -284,8 +291,8 @@ def _rows(leak: str, enrollment_ids: list[int]) -> list[list]:
     if not enrollment_ids:
         return []
     passed_only = (IS_PASSED,) if leak == "uncertified" else ()
-    columns = [Enrollment.id, Person.name, Person.document_masked, TrainingClass.name, TrainingInstitution.name,
-               County.name, Enrollment.enrolled_on, Enrollment.completed_on]
+    columns = [Enrollment.id, Person.name, Person.document_masked, TrainingClass.name,
+               TrainingInstitution.name, County.name, Enrollment.enrolled_on, Enrollment.completed_on]
     if leak != "never_assessed":
         columns += [_latest(AssessmentBatch.assessed_on, *passed_only),
                     _latest(AssessmentBatch.status, *passed_only)]

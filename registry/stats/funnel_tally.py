@@ -49,9 +49,11 @@ def refresh(person_ids: Iterable[int], class_ids: Iterable[int]) -> None:
     """Bring the stages of every enrolment of these persons, and of everyone in these classes, up to date."""
     persons = set(person_ids)
     for ids in _chunks(sorted(set(class_ids))):
-        persons.update(db.session.scalars(sa.select(Enrollment.person_id).where(Enrollment.class_id.in_(ids))))
+        persons.update(db.session.scalars(sa.select(Enrollment.person_id)
+                                          .where(Enrollment.class_id.in_(ids))))
         # an enrolment gone from the class still has its kept row to take back
-        persons.update(db.session.scalars(sa.select(FunnelStage.person_id).where(FunnelStage.class_id.in_(ids))))
+        persons.update(db.session.scalars(sa.select(FunnelStage.person_id)
+                                          .where(FunnelStage.class_id.in_(ids))))
     delta: Counter = Counter()
     for ids in _chunks(sorted(persons)):
         delta.update(_refresh_persons(ids))
@@ -63,7 +65,8 @@ def _refresh_persons(ids: list[int]) -> Counter:
     db.session.execute(sa.select(Person.id).where(Person.id.in_(ids)).with_for_update())
     stages = FunnelStage.__table__
     kept = {row.enrollment_id: tuple(row) for row in
-            db.session.execute(sa.select(*(stages.c[name] for name in COLUMNS)).where(stages.c.person_id.in_(ids)))}
+            db.session.execute(sa.select(*(stages.c[name] for name in COLUMNS))
+                               .where(stages.c.person_id.in_(ids)))}
     fresh = {row.enrollment_id: tuple(row)
              for row in db.session.execute(fresh_stages(Enrollment.person_id.in_(ids)))}
     changed = [enrollment_id for enrollment_id in kept.keys() | fresh.keys()
@@ -139,15 +142,16 @@ def recount() -> Counter:
                                         fresh.c.stage, sa.func.count())
                               .group_by(fresh.c.county_code, fresh.c.institution_id, fresh.c.enrolled_on,
                                         fresh.c.stage))
-    return Counter({(county, institution, day, stage): count for county, institution, day, stage, count in rows})
+    return Counter({(county, institution, day, stage): count
+                    for county, institution, day, stage, count in rows})
 
 
 def kept_totals(model) -> Counter:
     period = model.day if model is FunnelDay else model.month
     rows = db.session.execute(sa.select(model.county_code, model.institution_id, period, model.stage,
                                         model.enrolments))
-    return Counter({(county, institution, day, stage): count for county, institution, day, stage, count in rows
-                    if count})
+    return Counter({(county, institution, day, stage): count
+                    for county, institution, day, stage, count in rows if count})
 
 
 def by_month(totals: Counter) -> Counter:

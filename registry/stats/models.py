@@ -91,8 +91,8 @@ class FunnelStage(db.Model):
         sa.Index("ix_funnel_stages_walk", "stage", "enrolled_on", "enrollment_id"),
         sa.Index("ix_funnel_stages_county_walk", "stage", "county_code", "enrolled_on", "enrollment_id"),
         # county_code last: an official's list of one institution filters on it inside the index
-        sa.Index("ix_funnel_stages_institution_walk", "stage", "institution_id", "enrolled_on", "enrollment_id",
-                 "county_code"),
+        sa.Index("ix_funnel_stages_institution_walk", "stage", "institution_id", "enrolled_on",
+                 "enrollment_id", "county_code"),
     )
 
 

@@ -67,7 +67,8 @@ def funnel_differences() -> list[Difference]:
     """Where the funnel's kept stages or its day and month totals differ from a recount."""
     found = [Difference(county_code, day, f"漏斗阶段（报名记录 {enrollment_id}）", _or_none(kept_stage),
                         _or_none(recounted_stage))
-             for enrollment_id, day, county_code, kept_stage, recounted_stage in funnel_tally.stage_differences()]
+             for enrollment_id, day, county_code, kept_stage, recounted_stage
+             in funnel_tally.stage_differences()]
     recounted = funnel_tally.recount()
     months = funnel_tally.by_month(recounted)
     for period, stored, counted in (("day", funnel_tally.kept_totals(FunnelDay), recounted),

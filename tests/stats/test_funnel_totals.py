@@ -33,10 +33,11 @@ def recounted_stages() -> dict[int, int]:
 
 
 def fresh_totals() -> dict:
-    """(county, institution, day, stage) → enrolments, counted with plain SQL from the kept stages' sources."""
+    """(county, institution, day, stage) → enrolments, counted from plain SQL rows and the recount."""
     stages = recounted_stages()
-    rows = db.session.execute(sa.text("SELECT e.id, t.county_code, t.institution_id, e.enrolled_on FROM enrollments e "
-                                      "JOIN training_classes t ON t.id = e.class_id")).all()
+    rows = db.session.execute(sa.text(
+        "SELECT e.id, t.county_code, t.institution_id, e.enrolled_on "
+        "FROM enrollments e JOIN training_classes t ON t.id = e.class_id")).all()
     totals: dict = {}
     for enrollment_id, county, institution, day in rows:
         key = (county, institution, date.fromisoformat(str(day)[:10]), stages[enrollment_id])
@@ -84,8 +85,8 @@ def test_the_kept_stages_and_totals_follow_every_write(world, make_person, make_
                                                    "is_subsidised", "planned_hours", "starts_on", "ends_on")}
     update_class(None, b, **fields, county_code="410221")
     db.session.commit()
-    assert {row.county_code for row in db.session.scalars(sa.select(FunnelStage).where(FunnelStage.class_id == b.id))} \
-        == {"410221"}
+    moved = db.session.scalars(sa.select(FunnelStage).where(FunnelStage.class_id == b.id))
+    assert {row.county_code for row in moved} == {"410221"}
     assert_in_step()
 
 
@@ -100,7 +101,8 @@ def test_a_failed_transaction_leaves_the_kept_stages_alone(world, make_person):
 
 @pytest.mark.parametrize("tamper, shown", [
     ("UPDATE funnel_months SET enrolments = enrolments + 3 WHERE county_code = '410225'", "漏斗月汇总"),
-    ("UPDATE funnel_days SET enrolments = enrolments - 1 WHERE county_code = '410221' AND stage = 4", "漏斗日汇总"),
+    ("UPDATE funnel_days SET enrolments = enrolments - 1 WHERE county_code = '410221' AND stage = 4",
+     "漏斗日汇总"),
     ("UPDATE funnel_stages SET stage = 4 WHERE stage = 1", "漏斗阶段"),
     ("DELETE FROM funnel_stages WHERE stage = 3", "漏斗阶段"),
 ])
