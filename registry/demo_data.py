@@ -23,7 +23,7 @@ from registry.certificates.bulk_issue import issue_batch_in_bulk
 from registry.certificates.models import Certificate, CertificateStatus
 from registry.certificates.operations import correct_certificate, revoke_certificate
 from registry.core.audit import AuditEvent, record_event
-from registry.core.changes import note_classes_changed
+from registry.core.changes import note_classes_changed, note_persons_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.demo import (
@@ -287,6 +287,7 @@ class DemoGenerator:
                          "practical_score": scores[1], "review_score": scores[2],
                          "is_passed": is_passing(batch.level, *scores), "remarks": "", "created_at": entered_at})
         db.session.execute(sa.insert(AssessmentResult.__table__), rows)
+        note_persons_changed(person_ids)
         batch.status = BatchStatus.RESULTS_ENTERED
         record_event(None, "generate_results", "assessment_batch", batch.id, after={
             "created": len(rows), "passed": sum(row["is_passed"] for row in rows)})

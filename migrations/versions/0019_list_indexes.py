@@ -6,7 +6,7 @@ written with every new certificate. Each list order gets an index ending on the 
 with, so a page's ids are found over the index (registry/core/listing.py).
 
 Revision ID: 0019_list_indexes
-Revises: 0017_share_links
+Revises: 0018_funnel_stage
 Create Date: 2026-12-05 17:30:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_list_indexes'
-down_revision = '0017_share_links'
+down_revision = '0018_funnel_stage'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from registry.assessment.awards import REPEAT_REASON, prior_awards
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.assessment.scopes import check_writable
 from registry.core.audit import changes, record_event
+from registry.core.changes import note_persons_changed
 from registry.core.db import db, utcnow
 from registry.core.errors import InvalidInput
 from registry.organizations.models import Agency, AgencyStatus
@@ -177,6 +178,7 @@ def record_result(actor, batch: AssessmentBatch, person: Person, theory=None, pr
     result.remarks = (remarks or "").strip()[:200]
     result.repeat_reason = _repeat_reason(batch, person, result.is_passed, repeat_reason)
     db.session.flush()
+    note_persons_changed([person.id])  # the funnel's stages of the person's enrolments may move
     if result.repeat_reason:
         record_event(actor, "allow_repeat_award", "assessment_batch", batch.id, after={
             "person_id": person.id, "reason": result.repeat_reason,

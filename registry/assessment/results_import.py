@@ -11,6 +11,7 @@ from registry.assessment import eligibility, operations
 from registry.assessment.awards import REPEAT_REASON, prior_awards
 from registry.assessment.models import AssessmentBatch, AssessmentResult, BatchStatus
 from registry.core.audit import record_event
+from registry.core.changes import note_persons_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.core.import_jobs import ImportJob, register_importer
@@ -209,6 +210,7 @@ class ResultsImporter(Importer):
                 "repeat_reason": fields.get("repeat_reason"),
                 "eligibility_exception": fields.get("eligibility_exception"),
             } for fields in created])
+            note_persons_changed(fields.get("person_id") or ids[fields["digest"]] for fields in created)
             if self.batch.status is BatchStatus.PLANNED:
                 self.batch.status = BatchStatus.RESULTS_ENTERED
         # A changed score is rarer and weightier than a new one: the audited operation records each change.

@@ -1,6 +1,7 @@
 """Drill-down and funnel pages of the cockpit (added to the `stats` blueprint): a filter bar, tables with
 server-drawn charts, the lists behind each funnel leak, and every table as .xlsx or CSV exactly as shown."""
 from dataclasses import dataclass
+from datetime import date
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
@@ -9,6 +10,7 @@ from registry.core.access import roles_required
 from registry.core.roles import Role
 from registry.certificates.models import CertificateKind
 from registry.core import arguments as query_args  # `arguments` names a query's arguments here
+from registry.core.arguments import MAX_ID, BadArgument
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
 from registry.core.exports import send_export
@@ -117,10 +119,28 @@ def funnel_leaks(leak: str):
     if fmt := query_args.export_format():
         return _export(title, headers, funnel.leak_rows(*arguments), fmt)
     page = Page(query_args.integer("page", 1), funnel.leak_count(*arguments))
-    rows = funnel.leak_rows(*arguments, limit=page.per_page, offset=page.offset)
+    cursors = funnel.page_cursors(*arguments, page=page.page, total=page.total, after=_cursor("after"),
+                                  before=_cursor("before"))
+    page.first_cursor, page.last_cursor = (cursors[0], cursors[-1]) if cursors else (None, None)
+    rows = funnel.leak_rows(*arguments, cursors=cursors)
     institution = filters.institution_id and db.session.get(TrainingInstitution, filters.institution_id)
     return _page("stats/funnel_leaks.html", None, leak=leak, title=title, headers=headers, rows=rows,
                  page=page, filters=filters, institution=institution)
+
+
+def _cursor(name: str) -> funnel.Cursor | None:
+    """A pager link's position "YYYY-MM-DD.ID" (an enrolment day and id); a garbled one is a 400."""
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    day, _, number = text.partition(".")
+    try:
+        cursor = date.fromisoformat(day), int(number)
+    except ValueError:
+        raise BadArgument(name, f"{name}：分页位置应为“日期.编号”，实为“{text[:40]}”") from None
+    if not number.isascii() or not number.isdigit() or not 0 < cursor[1] <= MAX_ID:
+        raise BadArgument(name, f"{name}：分页位置应为“日期.编号”，实为“{text[:40]}”")
+    return cursor
 
 
 @dataclass
@@ -142,10 +162,27 @@ class Page:
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 
+    # Where the rows shown start and end, for the keyset links of the pager (funnel_leaks).
+    first_cursor: object = None
+    last_cursor: object = None
+
+    def cursor_args(self) -> dict:
+        """The query arguments of the previous and next page: a keyset step, and the page number to show."""
+        steps = {}
+        if self.has_prev and self.first_cursor:
+            steps["prev"] = {"page": self.prev_num, "before": _cursor_text(self.first_cursor), "after": None}
+        if self.has_next and self.last_cursor:
+            steps["next"] = {"page": self.next_num, "after": _cursor_text(self.last_cursor), "before": None}
+        return steps
+
     has_prev = property(lambda self: self.page > 1)
     has_next = property(lambda self: self.page < self.pages)
     prev_num = property(lambda self: self.page - 1)
     next_num = property(lambda self: self.page + 1)
+
+
+def _cursor_text(cursor) -> str:
+    return f"{cursor[0].isoformat()}.{cursor[1]}"
 
 
 # --- shared -------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ An assessment belongs to an enrolment when the batch is linked to the enrolment'
 in a class of the batch's occupation enrolled on or before the assessment date.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from registry.organizations.models import TrainingInstitution
 from registry.people.models import Person
 from registry.reference.models import County
 from registry.reference.queries import current_counties
+from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
 from registry.stats.drilldowns import Table, TableColumn, rate
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
 
@@ -88,32 +89,66 @@ class FunnelRow:
             setattr(self, stage, getattr(self, stage) + getattr(other, stage))
 
 
-def _enrolments(statement: sa.Select, county_codes, institution_id, enrolled_from, enrolled_to) -> sa.Select:
-    statement = statement.select_from(Enrollment).join(TrainingClass, TrainingClass.id == Enrollment.class_id)
-    if county_codes is not None:
-        statement = statement.where(TrainingClass.county_code.in_(county_codes))
-    if institution_id is not None:
-        statement = statement.where(TrainingClass.institution_id == institution_id)
-    if enrolled_from is not None:
-        statement = statement.where(Enrollment.enrolled_on >= enrolled_from)
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _periods(enrolled_from: date | None, enrolled_to: date | None) -> list[tuple[type, sa.ColumnElement]]:
+    """(kept totals, condition) that together cover the date range once: whole months from the month totals,
+    the days before the first and after the last whole month from the day totals."""
+    first = enrolled_from if enrolled_from is None or enrolled_from.day == 1 else _next_month(enrolled_from)
+    end = None  # the first day after the last whole month
     if enrolled_to is not None:
-        statement = statement.where(Enrollment.enrolled_on <= enrolled_to)
-    return statement
+        is_month_end = _next_month(enrolled_to) - timedelta(days=1) == enrolled_to
+        end = _next_month(enrolled_to) if is_month_end else enrolled_to.replace(day=1)
+    if first is not None and end is not None and first >= end:  # within one month: days only
+        return [(FunnelDay, FunnelDay.day.between(enrolled_from, enrolled_to))]
+    months = []
+    if first is not None:
+        months.append(FunnelMonth.month >= first)
+    if end is not None:
+        months.append(FunnelMonth.month < end)
+    periods = [(FunnelMonth, sa.and_(sa.true(), *months))]
+    if enrolled_from is not None and first != enrolled_from:
+        periods.append((FunnelDay, sa.and_(FunnelDay.day >= enrolled_from, FunnelDay.day < first)))
+    if enrolled_to is not None and end <= enrolled_to:
+        periods.append((FunnelDay, sa.and_(FunnelDay.day >= end, FunnelDay.day <= enrolled_to)))
+    return periods
 
 
-def _stage_counts(group_by, county_codes, enrolled_from, enrolled_to) -> dict:
-    sums = [sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0).label(stage)
-            for stage, condition in REACHED.items()]
-    statement = _enrolments(sa.select(group_by.label("key"), *sums),
-                            county_codes, None, enrolled_from, enrolled_to)
-    return {row.key: {stage: int(row._mapping[stage]) for stage in STAGES}
-            for row in db.session.execute(statement.group_by(group_by))}
+def stopped_at(group: str, county_codes, enrolled_from, enrolled_to,
+               institution_id: int | None = None) -> dict:
+    """key → {stage: enrolments that stopped there}, from the kept totals (registry.stats.funnel_tally);
+    key is the county code or institution id (group), or None for group "all"."""
+    counts: dict = {}
+    for model, condition in _periods(enrolled_from, enrolled_to):
+        keys = [] if group == "all" else [getattr(model, group)]
+        statement = (sa.select(*keys, model.stage, sa.func.sum(model.enrolments)).where(condition)
+                     .group_by(*keys, model.stage))
+        if county_codes is not None:
+            statement = statement.where(model.county_code.in_(county_codes))
+        if institution_id is not None:
+            statement = statement.where(model.institution_id == institution_id)
+        for row in db.session.execute(statement):
+            *row_key, stage, enrolments = row
+            stages = counts.setdefault(row_key[0] if row_key else None, dict.fromkeys(range(len(STAGES)), 0))
+            stages[stage] += int(enrolments or 0)
+    return counts
+
+
+def _stage_counts(group: str, county_codes, enrolled_from, enrolled_to) -> dict:
+    """key → {stage: enrolments that reached it}: those that stopped there or further on."""
+    reached = {}
+    for key, stopped in stopped_at(group, county_codes, enrolled_from, enrolled_to).items():
+        reached[key] = {stage: sum(stopped[number] for number in range(index, len(STAGES)))
+                        for index, stage in enumerate(STAGES)}
+    return reached
 
 
 def funnel_by_county(county_codes: list[str] | None = None, enrolled_from: date | None = None,
                      enrolled_to: date | None = None) -> tuple[FunnelRow, list[FunnelRow]]:
     """The total and one row per current county in scope (zeros included), by the class's county."""
-    counts = _stage_counts(TrainingClass.county_code, county_codes, enrolled_from, enrolled_to)
+    counts = _stage_counts("county_code", county_codes, enrolled_from, enrolled_to)
     total = FunnelRow(None, "合计")
     rows = []
     for county in current_counties():
@@ -127,7 +162,7 @@ def funnel_by_county(county_codes: list[str] | None = None, enrolled_from: date 
 def funnel_by_institution(county_codes: list[str] | None = None, enrolled_from: date | None = None,
                           enrolled_to: date | None = None) -> tuple[FunnelRow, list[FunnelRow]]:
     """The total and one row per institution with enrolments in scope, most enrolments first."""
-    counts = _stage_counts(TrainingClass.institution_id, county_codes, enrolled_from, enrolled_to)
+    counts = _stage_counts("institution_id", county_codes, enrolled_from, enrolled_to)
     names = dict(db.session.execute(sa.select(TrainingInstitution.id, TrainingInstitution.name)
                                     .where(TrainingInstitution.id.in_(list(counts)))).all())
     rows = [FunnelRow(institution_id, names[institution_id], **figures)
@@ -171,43 +206,109 @@ def _latest(column, *conditions) -> sa.ScalarSelect:
             .limit(1).scalar_subquery())
 
 
-def _leak_statement(leak: str, county_codes, institution_id, enrolled_from, enrolled_to,
-                    columns: list) -> sa.Select:
-    condition = sa.and_(REACHED[LEAKS[leak].reached], sa.not_(REACHED[LEAKS[leak].missed]))
-    statement = _enrolments(sa.select(*columns), county_codes, institution_id, enrolled_from, enrolled_to)
-    return statement.where(condition)
+Cursor = tuple[date, int]  # (enrolment day, enrolment id): where a page of a leak list starts or ends
+PER_PAGE = 50
 
 
 def leak_count(leak: str, county_codes: list[str] | None = None, institution_id: int | None = None,
                enrolled_from: date | None = None, enrolled_to: date | None = None) -> int:
-    statement = _leak_statement(leak, county_codes, institution_id, enrolled_from, enrolled_to,
-                                [sa.func.count(Enrollment.id)])
-    return db.session.scalar(statement) or 0
+    """From the kept totals: the enrolments that reached the leak's stage and went no further."""
+    stopped = stopped_at("all", county_codes, enrolled_from, enrolled_to, institution_id).get(None, {})
+    return stopped.get(list(STAGES).index(LEAKS[leak].reached), 0)
+
+
+def _leak_walk(leak: str, county_codes, institution_id, enrolled_from, enrolled_to) -> sa.Select:
+    """The leak's enrolments in funnel_stages, narrowed; the ix_funnel_stages_*walk indexes hold them in
+    the list's order."""
+    statement = sa.select(FunnelStage.enrolled_on, FunnelStage.enrollment_id).where(
+        FunnelStage.stage == list(STAGES).index(LEAKS[leak].reached))
+    if county_codes is not None:
+        statement = statement.where(FunnelStage.county_code.in_(county_codes))
+    if institution_id is not None:
+        statement = statement.where(FunnelStage.institution_id == institution_id)
+    if enrolled_from is not None:
+        statement = statement.where(FunnelStage.enrolled_on >= enrolled_from)
+    if enrolled_to is not None:
+        statement = statement.where(FunnelStage.enrolled_on <= enrolled_to)
+    return statement
+
+
+def leak_page(leak: str, county_codes: list[str] | None = None, institution_id: int | None = None,
+              enrolled_from: date | None = None, enrolled_to: date | None = None, *, limit: int = PER_PAGE,
+              after: Cursor | None = None, before: Cursor | None = None, offset: int = 0,
+              from_end: bool = False) -> list[Cursor]:
+    """One page of the leak, oldest first, by keyset: the `limit` enrolments after a cursor, before one, or
+    `offset` from either end of the list; each step walks the index, never the enrolments before it."""
+    walk = _leak_walk(leak, county_codes, institution_id, enrolled_from, enrolled_to)
+    day, number = FunnelStage.enrolled_on, FunnelStage.enrollment_id
+    if after is not None:
+        walk = walk.where(day >= after[0], sa.or_(day > after[0], number > after[1]))
+    if before is not None:
+        walk = walk.where(day <= before[0], sa.or_(day < before[0], number < before[1]))
+        from_end = True
+    order = (day.desc(), number.desc()) if from_end else (day, number)
+    statement = walk.order_by(*order).limit(limit).offset(offset)
+    cursors = [(row[0], row[1]) for row in db.session.execute(statement)]
+    return cursors[::-1] if from_end else cursors
+
+
+def page_cursors(leak: str, county_codes: list[str] | None, institution_id: int | None,
+                 enrolled_from: date | None, enrolled_to: date | None, page: int, total: int,
+                 per_page: int = PER_PAGE, after: Cursor | None = None, before: Cursor | None = None) -> list[Cursor]:
+    """The enrolments of one page: a keyset step from the pager's cursor (next, previous) when there is one,
+    else page number `page` of `total`, walked from whichever end of the list is nearer."""
+    arguments = (leak, county_codes, institution_id, enrolled_from, enrolled_to)
+    if after is not None or before is not None:
+        return leak_page(*arguments, limit=per_page, after=after, before=before)
+    skipped = (page - 1) * per_page
+    if skipped >= total:
+        return []
+    if skipped <= total // 2:
+        return leak_page(*arguments, limit=per_page, offset=skipped)
+    end = min(skipped + per_page, total)
+    return leak_page(*arguments, limit=end - skipped, offset=total - end, from_end=True)
 
 
 def leak_rows(leak: str, county_codes: list[str] | None = None, institution_id: int | None = None,
               enrolled_from: date | None = None, enrolled_to: date | None = None,
-              limit: int | None = None, offset: int = 0) -> list[list]:
-    """A leak's enrolments as rows under leak_headers(leak), oldest first; ID numbers masked."""
+              cursors: list[Cursor] | None = None) -> list[list]:
+    """A leak's enrolments as rows under leak_headers(leak), oldest first; ID numbers masked. Just those
+    of `cursors` (one page), or the whole list a thousand at a time (the export)."""
+    if cursors is not None:
+        return _rows(leak, [number for _day, number in cursors])
+    arguments = (leak, county_codes, institution_id, enrolled_from, enrolled_to)
+    rows, chunk = [], leak_page(*arguments, limit=EXPORT_CHUNK)
+    while chunk:
+        rows += _rows(leak, [number for _day, number in chunk])
+        chunk = leak_page(*arguments, limit=EXPORT_CHUNK, after=chunk[-1])
+    return rows
+
+
+EXPORT_CHUNK = 1000
+
+
+def _rows(leak: str, enrollment_ids: list[int]) -> list[list]:
+    if not enrollment_ids:
+        return []
     passed_only = (IS_PASSED,) if leak == "uncertified" else ()
-    columns = [Person.name, Person.document_masked, TrainingClass.name, TrainingInstitution.name, County.name,
-               Enrollment.enrolled_on, Enrollment.completed_on]
+    columns = [Enrollment.id, Person.name, Person.document_masked, TrainingClass.name,
+               TrainingInstitution.name, County.name, Enrollment.enrolled_on, Enrollment.completed_on]
     if leak != "never_assessed":
         columns += [_latest(AssessmentBatch.assessed_on, *passed_only),
                     _latest(AssessmentBatch.status, *passed_only)]
-    statement = (_leak_statement(leak, county_codes, institution_id, enrolled_from, enrolled_to,
-                                 columns)
+    statement = (sa.select(*columns).select_from(Enrollment)
+                 .join(TrainingClass, TrainingClass.id == Enrollment.class_id)
                  .join(Person, Person.id == Enrollment.person_id)
                  .join(TrainingInstitution, TrainingInstitution.id == TrainingClass.institution_id)
                  .join(County, County.code == TrainingClass.county_code)
-                 .order_by(Enrollment.enrolled_on, Enrollment.id).limit(limit).offset(offset))
-    rows = []
+                 .where(Enrollment.id.in_(enrollment_ids)))
+    by_id = {}
     for row in db.session.execute(statement):
-        values = list(row[:len(columns)])
+        values = list(row[1:])
         if leak != "never_assessed" and values[-1] is not None:
             values[-1] = BatchStatus(values[-1]).label
-        rows.append(values)
-    return rows
+        by_id[row[0]] = values
+    return [by_id[enrollment_id] for enrollment_id in enrollment_ids if enrollment_id in by_id]
 
 
 def leak_headers(leak: str) -> list[str]:

@@ -72,3 +72,54 @@ class CoverageMonth(Measures, db.Model):
 
     county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
+
+
+# --- the training-to-certificate funnel (registry/stats/funnel.py) ------------------------------------------
+
+class FunnelStage(db.Model):
+    """漏斗阶段 — how far one enrolment has come (0 enrolled … 4 certified), with what the funnel groups by.
+
+    Kept per enrolment so that a change takes back exactly the stage it counted before, and so that each leak
+    list walks one index in its own order (stage, county or institution, enrolment day, id).
+    """
+
+    __tablename__ = "funnel_stages"
+
+    enrollment_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(index=True)
+    class_id: Mapped[int] = mapped_column(index=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    institution_id: Mapped[int]
+    enrolled_on: Mapped[date]
+    stage: Mapped[int] = mapped_column(sa.SmallInteger)
+
+    __table_args__ = (
+        sa.Index("ix_funnel_stages_walk", "stage", "enrolled_on", "enrollment_id"),
+        sa.Index("ix_funnel_stages_county_walk", "stage", "county_code", "enrolled_on", "enrollment_id"),
+        # county_code last: an official's list of one institution filters on it inside the index
+        sa.Index("ix_funnel_stages_institution_walk", "stage", "institution_id", "enrolled_on",
+                 "enrollment_id", "county_code"),
+    )
+
+
+class FunnelTotals:
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stage: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    enrolments: Mapped[int] = mapped_column(default=0)
+
+
+class FunnelDay(FunnelTotals, db.Model):
+    """漏斗日汇总 — enrolments of one county and institution enrolled on one day that stopped at one stage."""
+
+    __tablename__ = "funnel_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class FunnelMonth(FunnelTotals, db.Model):
+    """漏斗月汇总 — the day totals added up per calendar month (`month` is its first day)."""
+
+    __tablename__ = "funnel_months"
+
+    month: Mapped[date] = mapped_column(primary_key=True)

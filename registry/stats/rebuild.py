@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from registry.certificates.models import Certificate
 from registry.core.db import db
 from registry.core.models import Setting
-from registry.stats import tally
-from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth
+from registry.stats import funnel_tally, tally
+from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth, FunnelDay, FunnelMonth
 from registry.training.models import Enrollment, TrainingClass
 
 # Set by a migration that adds a kept measure to a registry with data (0020): the totals need one recount.
@@ -20,8 +20,8 @@ class Difference:
     county_code: str
     day: object
     measure: str
-    kept: int
-    recounted: int
+    kept: int | str  # a funnel stage that is kept or recounted for no enrolment reads "无"
+    recounted: int | str
 
 
 def sources() -> tuple[list[int], list[int]]:
@@ -63,7 +63,30 @@ def differences() -> list[Difference]:
     recounted_months: tally.Contribution = defaultdict(Counter)
     for (county_code, day), counts in recounted.items():
         recounted_months[county_code, day.replace(day=1)].update(counts)
-    return _compare(recounted, kept()) + _compare(recounted_months, kept_months())
+    return (_compare(recounted, kept()) + _compare(recounted_months, kept_months())
+            + funnel_differences())
+
+
+def funnel_differences() -> list[Difference]:
+    """Where the funnel's kept stages or its day and month totals differ from a recount."""
+    found = [Difference(county_code, day, f"漏斗阶段（报名记录 {enrollment_id}）", _or_none(kept_stage),
+                        _or_none(recounted_stage))
+             for enrollment_id, day, county_code, kept_stage, recounted_stage
+             in funnel_tally.stage_differences()]
+    recounted = funnel_tally.recount()
+    months = funnel_tally.by_month(recounted)
+    for period, stored, counted in (("day", funnel_tally.kept_totals(FunnelDay), recounted),
+                                    ("month", funnel_tally.kept_totals(FunnelMonth), months)):
+        for key in sorted(set(stored) | set(counted)):
+            if stored[key] != counted[key]:
+                county_code, institution_id, day, stage = key
+                measure = f"漏斗{'日' if period == 'day' else '月'}汇总（培训机构 {institution_id}，阶段 {stage}）"
+                found.append(Difference(county_code, day, measure, stored[key], counted[key]))
+    return found
+
+
+def _or_none(stage: int | None) -> int | str:
+    return "无" if stage is None else stage
 
 
 def _compare(recounted: tally.Contribution, stored: tally.Contribution) -> list[Difference]:
@@ -84,6 +107,7 @@ def rebuild() -> None:
     persons, classes = sources()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))
+    funnel_tally.rebuild()
 
 
 def rebuild_if_missing() -> bool:
