@@ -11,7 +11,7 @@ import enum
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -151,7 +151,9 @@ def _older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+def chunks(rows: Iterable, size: int) -> Iterator[list]:
+    """Lists of up to `size` items, in order: writes and IN (…) look-ups a bounded piece at a time."""
+    rows = iter(rows)
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -173,7 +175,7 @@ def run_import(
     importer.committing = commit
     try:
         with _older_objects_frozen():
-            for chunk in _chunks(sheet.rows(), CHUNK_SIZE):
+            for chunk in chunks(sheet.rows(), CHUNK_SIZE):
                 with checking():
                     checked = importer.check_chunk(chunk)
                 for outcome, _payload in checked:

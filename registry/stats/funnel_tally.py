@@ -8,15 +8,15 @@ enrolment of the persons concerned. The stage itself is computed by registry.sta
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import islice
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.core.db import db
+from registry.core.imports import chunks
 from registry.people.models import Person
 from registry.stats.funnel import REACHED, STAGES
 from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
+from registry.stats.tally import upsert_adding
 from registry.training.models import Enrollment, TrainingClass
 
 CHUNK = 1000
@@ -48,14 +48,14 @@ COLUMNS = ("enrollment_id", "person_id", "class_id", "county_code", "institution
 def refresh(person_ids: Iterable[int], class_ids: Iterable[int]) -> None:
     """Bring the stages of every enrolment of these persons, and of everyone in these classes, up to date."""
     persons = set(person_ids)
-    for ids in _chunks(sorted(set(class_ids))):
+    for ids in chunks(sorted(set(class_ids)), CHUNK):
         persons.update(db.session.scalars(sa.select(Enrollment.person_id)
                                           .where(Enrollment.class_id.in_(ids))))
         # an enrolment gone from the class still has its kept row to take back
         persons.update(db.session.scalars(sa.select(FunnelStage.person_id)
                                           .where(FunnelStage.class_id.in_(ids))))
     delta: Counter = Counter()
-    for ids in _chunks(sorted(persons)):
+    for ids in chunks(sorted(persons), CHUNK):
         delta.update(_refresh_persons(ids))
     add_to_totals(delta)
 
@@ -104,20 +104,7 @@ def _upsert(table: sa.Table, period: str, delta: Counter) -> None:
     rows = [{"county_code": county_code, "institution_id": institution_id, period: day, "stage": stage,
              "enrolments": count}
             for (county_code, institution_id, day, stage), count in sorted(delta.items()) if count]
-    if not rows:
-        return
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.county_code, table.c.institution_id, table.c[period], table.c.stage],
-        set_={"enrolments": table.c.enrolments + statement.excluded.enrolments})
-    db.session.execute(statement, rows)
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    iterator = iter(ids)
-    while chunk := list(islice(iterator, CHUNK)):
-        yield chunk
+    upsert_adding(table, ["county_code", "institution_id", period, "stage"], ["enrolments"], rows)
 
 
 # --- rebuilding and checking --------------------------------------------------------------------------------

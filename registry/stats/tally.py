@@ -11,7 +11,6 @@ day — the same definitions as registry.training.queries. docs/STATISTICS.md sa
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import islice
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus
 from registry.core.db import db
+from registry.core.imports import chunks
 from registry.core.models import Setting
 from registry.people.models import KeyGroup, Person
 from registry.stats.coverage import NEW_SINCE
@@ -49,7 +49,7 @@ def counted_kinds() -> frozenset[CertificateKind]:
 def person_contributions(person_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
     """Each person's contribution, empty for a person without certificates; read a chunk at a time."""
     kinds = counted_kinds()
-    for ids in _chunks(sorted(person_ids)):
+    for ids in chunks(sorted(person_ids), CHUNK):
         rows = db.session.execute(
             sa.select(Person.id, Person.county_code, Certificate.kind, Certificate.level, Certificate.status,
                       Certificate.issued_on)
@@ -123,13 +123,13 @@ def rural_trainees(class_ids: Iterable[int] | None = None) -> set[int]:
     if class_ids is None:
         return set(db.session.scalars(statement))
     found: set[int] = set()
-    for ids in _chunks(sorted(class_ids)):
+    for ids in chunks(sorted(class_ids), CHUNK):
         found.update(db.session.scalars(statement.where(Enrollment.class_id.in_(ids))))
     return found
 
 
 def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
-    for ids in _chunks(sorted(class_ids)):
+    for ids in chunks(sorted(class_ids), CHUNK):
         rows = db.session.execute(
             sa.select(TrainingClass.id, TrainingClass.county_code, TrainingClass.is_subsidised,
                       TrainingClass.training_type, Enrollment.enrolled_on, Enrollment.status, Person.key_groups)
@@ -146,12 +146,6 @@ def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contrib
             tally["rural_enrolments"] += bool(key_groups & KeyGroup.RURAL_LABOUR)
             tally["apprentice_enrolments"] += training_type is TrainingType.APPRENTICESHIP
         yield from contributions.items()
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    iterator = iter(ids)
-    while chunk := list(islice(iterator, CHUNK)):
-        yield chunk
 
 
 # --- keeping the totals in step -------------------------------------------------------------------------------
@@ -202,11 +196,16 @@ def add_to_days(delta: Contribution) -> None:
 def _upsert(table: sa.Table, period: str, delta: Contribution) -> None:
     rows = [{"county_code": county_code, period: day, **{measure: counts[measure] for measure in MEASURES}}
             for (county_code, day), counts in sorted(delta.items()) if any(counts.values())]
+    upsert_adding(table, ["county_code", period], MEASURES, rows)
+
+
+def upsert_adding(table: sa.Table, keys: list[str], measures: Iterable[str], rows: list[dict]) -> None:
+    """Insert each row, or add its measures to the row already there with the same keys (one statement)."""
     if not rows:
         return
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.county_code, table.c[period]],
-        set_={measure: table.c[measure] + statement.excluded[measure] for measure in MEASURES})
+        index_elements=[table.c[key] for key in keys],
+        set_={measure: table.c[measure] + statement.excluded[measure] for measure in measures})
     db.session.execute(statement, rows)
