@@ -145,6 +145,11 @@ def holders_by_level(county_codes: list[str] | None = None, date_from: date | No
         .group_by(level_or_none)).all())
     everyone = sa.select(sa.func.count(sa.distinct(Certificate.person_id)))
     all_holders = db.session.scalar(_certificates(everyone, county_codes, date_from, date_to, kinds)) or 0
+    return level_table(holders_at, certificates_at, all_holders)
+
+
+def level_table(holders_at: dict[int, int], certificates_at: dict[int | None, int], all_holders: int) -> Table:
+    """The level table from holders by best level, valid certificates by level (None: no level), all holders."""
     rows = [{"level": LEVEL_LABELS[level], "holders": holders_at.get(level, 0),
              "certificates": certificates_at.get(level, 0)} for level in range(1, 6)]
     rows.append({"level": NO_LEVEL, "holders": all_holders - sum(row["holders"] for row in rows),
@@ -347,8 +352,13 @@ def by_month(county_codes: list[str] | None = None, date_from: date | None = Non
         county_codes, date_from, date_to)
     for day, enrolments, completions in db.session.execute(trained.group_by(Enrollment.enrolled_on)):
         figures[_month(day)].update(enrolments=enrolments, completions=completions)
+    return month_table(figures, date_from, date_to)
+
+
+def month_table(figures: dict[str, Counter], date_from: date | None, date_to: date | None) -> Table:
+    """The month table from each month's (“2025-06”) new_holders, certificates, enrolments and completions."""
     keys = ("new_holders", "certificates", "enrolments", "completions")
-    rows = [{"month": month, **{key: figures[month][key] for key in keys}}
+    rows = [{"month": month, **{key: figures.get(month, Counter())[key] for key in keys}}
             for month in _months(date_from or _first_day(figures), date_to or date.today())]
     total = _total(rows, "month", keys)
     return Table("按月份", [

@@ -12,6 +12,8 @@ MEASURES = (
     "certificates_valid", "certificates_revoked",
     "enrolments", "completions", "subsidised_enrolments", "rural_enrolments",
     "apprentice_enrolments", "rural_trained", "rural_trained_once",
+    "certificates_level_1", "certificates_level_2", "certificates_level_3", "certificates_level_4",
+    "certificates_level_5",
 )
 
 
@@ -33,6 +35,13 @@ class Measures:
     # (in the county of their first class), since 2021. A sum over counties would count a person twice.
     rural_trained: Mapped[int] = mapped_column(default=0)
     rural_trained_once: Mapped[int] = mapped_column(default=0)
+    # Valid certificates of each level (levelled kinds only), for the level drill-down; unlike level_k these
+    # count certificates, not persons, and are not cumulative.
+    certificates_level_1: Mapped[int] = mapped_column(default=0)
+    certificates_level_2: Mapped[int] = mapped_column(default=0)
+    certificates_level_3: Mapped[int] = mapped_column(default=0)
+    certificates_level_4: Mapped[int] = mapped_column(default=0)
+    certificates_level_5: Mapped[int] = mapped_column(default=0)
 
 
 class CoverageEntry(Measures, db.Model):

@@ -1,7 +1,7 @@
 """The tables under the filter bar: what the drill-down and funnel pages show, export, and the API returns."""
 from datetime import date
 
-from registry.stats import drilldowns, funnel
+from registry.stats import drilldowns, funnel, kept_tables
 from registry.stats.filters import Filters
 
 MONTHS_BY_DEFAULT = 24
@@ -20,6 +20,9 @@ FUNNEL_TABLES = {"county": ("培训—认定—取证漏斗（按县区）", "�
 
 def drilldown_table(dimension: str, filters: Filters) -> drilldowns.Table:
     """The table of one dimension under the filter bar: what the page shows, exports and the API returns."""
+    kept = kept_tables.table(dimension, filters)
+    if kept is not None:
+        return kept
     _label, query, uses_kind = DIMENSIONS[dimension]
     arguments = {"county_codes": filters.county_codes, "date_from": filters.date_from,
                  "date_to": filters.date_to}

@@ -2,11 +2,12 @@
 
 A person adds, in the county of their record: one holder on the day of their first valid certificate of a
 counted kind; one to level_k on the first day they held a valid level certificate of level k or better;
-one valid or revoked certificate on each certificate's issue day; and, for a rural-labour person trained
-since 2021, one rural_trained in each county they trained in (on their first day there) and one
-rural_trained_once city-wide (in the county of their first class). A class adds, in its own county, each
-enrolment (and, among them, completions, subsidised, rural-labour and apprenticeship ones) on its enrolment
-day — the same definitions as registry.training.queries. docs/STATISTICS.md says why.
+one valid or revoked certificate on each certificate's issue day (and one to certificates_level_k for a valid
+one of level k); and, for a rural-labour person trained since 2021, one rural_trained in each county they
+trained in (on their first day there) and one rural_trained_once city-wide (in the county of their first
+class). A class adds, in its own county, each enrolment (and, among them, completions, subsidised, rural-labour
+and apprenticeship ones) on its enrolment day — the same definitions as registry.training.queries.
+docs/STATISTICS.md says why.
 """
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -81,6 +82,8 @@ def _person_contribution(county_code, certificates, kinds) -> Contribution:
         days = [issued_on for level, issued_on in levelled if level <= rank]
         if days:
             contribution[county_code, min(days)][f"level_{rank}"] += 1
+    for level, issued_on in levelled:
+        contribution[county_code, issued_on][f"certificates_level_{level}"] += 1
     for kind, _level, status, issued_on in certificates:
         if kind in kinds and status is not CertificateStatus.SUPERSEDED:
             contribution[county_code, issued_on][f"certificates_{status.value}"] += 1
