@@ -25,6 +25,7 @@ from registry.stats.tally import LEVELLED_KINDS, counted_kinds
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
 
 DEFAULT_TOP = 20
+NO_GROUP = 0  # the key group table's row of persons in no key group
 MAX_TOP = 100
 NO_LEVEL = "无等级（专项能力、特种作业等）"
 
@@ -178,6 +179,11 @@ def by_occupation(county_codes: list[str] | None = None, date_from: date | None 
                           county_codes, date_from, date_to)
     for occupation_id, enrolments in db.session.execute(trained.group_by(TrainingClass.occupation_id)):
         figures[occupation_id]["enrolments"] += enrolments
+    return occupation_table(figures, top)
+
+
+def occupation_table(figures: dict[int | None, Counter], top: int) -> Table:
+    """The top occupations from each occupation's (None: none) holders, certificates and enrolments."""
     names = {occupation.id: occupation for occupation in db.session.scalars(
         sa.select(Occupation).where(Occupation.id.in_([key for key in figures if key is not None])))}
 
@@ -208,18 +214,27 @@ def by_key_group(county_codes: list[str] | None = None, date_from: date | None =
     """Holders and training 人次 of each key group (重点群体), and of persons in none."""
     holders = _certificates(sa.select(Person.id, Person.key_groups), county_codes, date_from, date_to, kinds)
     holders = holders.distinct().subquery()
-    groups = [(group, label) for group, label in KEY_GROUP_LABELS.items()]
-    in_group = {group: holders.c.key_groups.op("&")(int(group)) != 0 for group, _label in groups}
-    held = db.session.execute(sa.select(*[_count_if(condition) for condition in in_group.values()],
-                                        _count_if(holders.c.key_groups == 0))).one()
-    person_in = {group: Person.key_groups.op("&")(int(group)) != 0 for group, _label in groups}
+    groups = [*(int(group) for group in KEY_GROUP_LABELS), NO_GROUP]
+    in_group = {group: holders.c.key_groups.op("&")(group) != 0 for group in groups[:-1]}
+    in_group[NO_GROUP] = holders.c.key_groups == 0
+    held = db.session.execute(sa.select(*[_count_if(condition) for condition in in_group.values()])).one()
+    person_in = {group: Person.key_groups.op("&")(group) != 0 for group in groups[:-1]}
+    person_in[NO_GROUP] = Person.key_groups == 0
     sums = []
-    for condition in [*person_in.values(), Person.key_groups == 0]:
+    for condition in person_in.values():
         sums += [_count_if(condition), _count_if(sa.and_(condition, IS_COMPLETED))]
     trained = db.session.execute(_enrolments(sa.select(*sums), county_codes, date_from, date_to)).one()
-    labels = [label for _group, label in groups] + ["未标记重点群体"]
-    rows = [{"group": label, "holders": held[index], "enrolments": trained[2 * index],
-             "completions": trained[2 * index + 1]} for index, label in enumerate(labels)]
+    figures = {group: Counter(holders=held[index], enrolments=trained[2 * index],
+                              completions=trained[2 * index + 1]) for index, group in enumerate(groups)}
+    return key_group_table(figures)
+
+
+def key_group_table(figures: dict[int, Counter]) -> Table:
+    """The key group table from each group's (NO_GROUP: persons in none) holders, enrolments, completions."""
+    labels = {**{int(group): label for group, label in KEY_GROUP_LABELS.items()}, NO_GROUP: "未标记重点群体"}
+    rows = [{"group": label, "holders": figures.get(group, Counter())["holders"],
+             "enrolments": figures.get(group, Counter())["enrolments"],
+             "completions": figures.get(group, Counter())["completions"]} for group, label in labels.items()]
     _add_training_rates(rows)
     return Table("按重点群体", [
         TableColumn("group", "重点群体"), TableColumn("holders", "持证人数"), TableColumn("enrolments", "培训人次"),
@@ -238,6 +253,11 @@ def training_by_program(county_codes: list[str] | None = None, date_from: date |
                             county_codes, date_from, date_to)
     figures = {row.program_key: row._asdict() for row in db.session.execute(
         statement.group_by(TrainingClass.program_key))}
+    return program_table(figures)
+
+
+def program_table(figures: dict[str | None, dict]) -> Table:
+    """The programme table from each programme's (None: none) enrolments, completions and subsidised."""
     programs = [(program.key, program.name) for program in db.session.scalars(sa.select(Program)
                                                                                .order_by(Program.name))]
     rows = []
@@ -280,6 +300,12 @@ def by_agency(county_codes: list[str] | None = None, date_from: date | None = No
                             county_codes, date_from, date_to, kinds, CertificateStatus.REVOKED)
     for agency_id, certificates in db.session.execute(revoked.group_by(Certificate.agency_id)):
         figures[agency_id]["revoked"] += certificates
+    return agency_table(figures)
+
+
+def agency_table(figures: dict[int | None, Counter]) -> Table:
+    """The agency table from each agency's (None: outside the registry) assessed, passed, certificates,
+    holders and revoked."""
     names = dict(db.session.execute(sa.select(Agency.id, Agency.name)
                                     .where(Agency.id.in_([key for key in figures if key is not None]))).all())
     rows = [{"agency": names.get(agency_id, "系统外机构（历史导入）"), "assessed": counts["assessed"],
@@ -307,6 +333,11 @@ def training_by_institution(county_codes: list[str] | None = None, date_from: da
                   *TRAINING_SUMS), county_codes, date_from, date_to)
     figures = {row.institution_id: row._asdict() for row in db.session.execute(
         statement.group_by(TrainingClass.institution_id))}
+    return institution_table(figures)
+
+
+def institution_table(figures: dict[int, dict]) -> Table:
+    """The institution table from each institution's classes, enrolments, completions and subsidised."""
     institutions = db.session.execute(
         sa.select(TrainingInstitution.id, TrainingInstitution.name, County.name)
         .join(County, County.code == TrainingInstitution.county_code)

@@ -1,10 +1,12 @@
-"""The drill-downs that the kept coverage totals answer exactly, read from them instead of the raw tables.
+"""The drill-downs that the kept totals answer exactly, read from them instead of the raw tables.
 
 The kept totals count the cockpit's counted kinds, so only a filter without a certificate kind can use them.
-The month table adds up per month (new holders are counted on their first certificate's day, and every other
-column is a count by day), so any date range works. The level table's holders are persons by their best level
-as of a day, which the totals hold only for a range open at the start: a start date (persons certified
-within the range) still needs the raw count (registry.stats.drilldowns). docs/STATISTICS.md lists which.
+Tables of counts by day (the month table: new holders are counted on their first certificate's day; the
+programme table: 人次) work for any date range. Tables with persons or classes in them (holders by best
+level, by occupation, agency or key group; an institution's classes) hold them only as of a day, so a range
+with a start date (persons certified within it) is still counted from the raw tables
+(registry.stats.drilldowns). The level and month tables read the coverage totals, the others the breakdowns
+of registry.stats.breakdown_tally. docs/STATISTICS.md lists which.
 """
 from collections import Counter
 from datetime import date, timedelta
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from registry.core.db import db
 from registry.stats import drilldowns
 from registry.stats.filters import Filters
-from registry.stats.models import CoverageDay, CoverageMonth
+from registry.stats.models import BreakdownDay, BreakdownMonth, CoverageDay, CoverageMonth
 
 LEVELS = range(1, 6)
 MONTH_MEASURES = {"new_holders": "holders", "certificates": "certificates_valid", "enrolments": "enrolments",
@@ -23,13 +25,17 @@ MONTH_MEASURES = {"new_holders": "holders", "certificates": "certificates_valid"
 
 def table(dimension: str, filters: Filters) -> drilldowns.Table | None:
     """The dimension's table from the kept totals, or None when the totals cannot answer this filter."""
-    if filters.kind is not None:
+    if dimension == "program":  # training only: the kind does not apply
+        return _by_program(filters)
+    if filters.kind is not None and dimension != "institution":
         return None
     if dimension == "month":
         return _by_month(filters)
-    if dimension == "level" and filters.date_from is None:
-        return _by_level(filters)
-    return None
+    if filters.date_from is not None:
+        return None
+    readers = {"level": _by_level, "occupation": _by_occupation, "key_group": _by_key_group,
+               "agency": _by_agency, "institution": _by_institution}
+    return readers[dimension](filters) if dimension in readers else None
 
 
 def _by_level(filters: Filters) -> drilldowns.Table:
@@ -52,44 +58,99 @@ def _by_month(filters: Filters) -> drilldowns.Table:
     return drilldowns.month_table(figures, filters.date_from, filters.date_to)
 
 
+def _by_occupation(filters: Filters) -> drilldowns.Table:
+    sums = breakdown_sums("occupation", ["holders", "certificates_valid", "enrolments"], filters)
+    figures = {None if value == "" else int(value): Counter(
+        holders=counts["holders"], certificates=counts["certificates_valid"], enrolments=counts["enrolments"])
+        for value, counts in sums.items()}
+    return drilldowns.occupation_table(figures, filters.top)
+
+
+def _by_key_group(filters: Filters) -> drilldowns.Table:
+    sums = breakdown_sums("key_group", ["holders", "enrolments", "completions"], filters)
+    return drilldowns.key_group_table({int(value): counts for value, counts in sums.items()})
+
+
+def _by_program(filters: Filters) -> drilldowns.Table:
+    sums = breakdown_sums("program", ["enrolments", "completions", "subsidised"], filters)
+    return drilldowns.program_table({value or None: dict(counts) for value, counts in sums.items()})
+
+
+def _by_agency(filters: Filters) -> drilldowns.Table:
+    measures = {"assessed": "assessed", "passed": "passed", "certificates": "certificates_valid",
+                "holders": "holders", "revoked": "certificates_revoked"}
+    sums = breakdown_sums("agency", list(measures.values()), filters)
+    return drilldowns.agency_table({
+        None if value == "" else int(value): Counter({key: counts[measure] for key, measure in measures.items()})
+        for value, counts in sums.items() if counts["assessed"] or counts["certificates_valid"]
+        or counts["certificates_revoked"]})
+
+
+def _by_institution(filters: Filters) -> drilldowns.Table:
+    measures = ["classes", "enrolments", "completions", "subsidised"]
+    sums = breakdown_sums("institution", measures, filters)
+    return drilldowns.institution_table({int(value): {measure: counts[measure] for measure in measures}
+                                         for value, counts in sums.items() if counts["enrolments"]})
+
+
+def breakdown_sums(dimension: str, measures: list[str], filters: Filters) -> dict[str, Counter]:
+    """Each value's sums of the measures over the counties and dates of the filter; values summing to
+    nothing left out (as a raw count has no row for them)."""
+    sums: dict[str, Counter] = {}
+    for model, first, last in _pieces(filters.date_from, filters.date_to):
+        model = BreakdownMonth if model is CoverageMonth else BreakdownDay
+        table = model.__table__
+        statement = _in_period(
+            sa.select(table.c.value, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures])
+            .where(table.c.dimension == dimension), model, filters.county_codes, first, last)
+        for row in db.session.execute(statement.group_by(table.c.value)):
+            sums.setdefault(row.value, Counter()).update(
+                {measure: int(row._mapping[measure] or 0) for measure in measures})
+    return {value: counts for value, counts in sums.items() if any(counts.values())}
+
+
 def monthly_sums(measures: list[str], county_codes: list[str] | None, date_from: date | None,
                  date_to: date | None) -> dict[str, Counter]:
-    """Each month's (“2025-06”) sums of the measures over the counties and the inclusive date range: the month
-    totals for the months wholly inside the range, the day totals for the part-months at its ends."""
-    whole_from = None if date_from is None else _month_start_on_or_after(date_from)
-    whole_until = None if date_to is None else (date_to + timedelta(days=1)).replace(day=1)  # exclusive
-    if whole_from is not None and whole_until is not None and whole_from >= whole_until:
-        # the range lies within one month (or two part-months): the day totals alone
-        return _sums(CoverageDay, measures, county_codes, date_from, date_to)
-    sums = _sums(CoverageMonth, measures, county_codes, whole_from,
-                 None if whole_until is None else whole_until - timedelta(days=1))
-    if date_from is not None and date_from < whole_from:
-        _merge(sums, _sums(CoverageDay, measures, county_codes, date_from, whole_from - timedelta(days=1)))
-    if date_to is not None and whole_until <= date_to:
-        _merge(sums, _sums(CoverageDay, measures, county_codes, whole_until, date_to))
+    """Each month's (“2025-06”) sums of the coverage measures over the counties and the inclusive range."""
+    sums: dict[str, Counter] = {}
+    for model, first, last in _pieces(date_from, date_to):
+        table = model.__table__
+        period = table.c.month if model is CoverageMonth else table.c.day
+        statement = _in_period(
+            sa.select(period, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures]),
+            model, county_codes, first, last)
+        for row in db.session.execute(statement.group_by(period)):
+            month = row[0].isoformat()[:7]
+            sums.setdefault(month, Counter()).update(
+                {measure: int(row._mapping[measure] or 0) for measure in measures})
     return sums
 
 
-def _sums(model, measures: list[str], county_codes, first: date | None, last: date | None) -> dict[str, Counter]:
+def _pieces(date_from: date | None, date_to: date | None) -> list[tuple[type, date | None, date | None]]:
+    """The inclusive range as (CoverageMonth, first, last) for the months wholly inside it and
+    (CoverageDay, first, last) for the part-months at its ends; None is open."""
+    whole_from = None if date_from is None else _month_start_on_or_after(date_from)
+    whole_until = None if date_to is None else (date_to + timedelta(days=1)).replace(day=1)  # exclusive
+    if whole_from is not None and whole_until is not None and whole_from >= whole_until:
+        return [(CoverageDay, date_from, date_to)]  # within one month, or two part-months
+    pieces = [(CoverageMonth, whole_from, None if whole_until is None else whole_until - timedelta(days=1))]
+    if date_from is not None and date_from < whole_from:
+        pieces.append((CoverageDay, date_from, whole_from - timedelta(days=1)))
+    if date_to is not None and whole_until <= date_to:
+        pieces.append((CoverageDay, whole_until, date_to))
+    return pieces
+
+
+def _in_period(statement: sa.Select, model, county_codes, first: date | None, last: date | None) -> sa.Select:
     table = model.__table__
-    period = table.c.month if model is CoverageMonth else table.c.day
-    statement = sa.select(period, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures])
+    period = table.c.month if model in (CoverageMonth, BreakdownMonth) else table.c.day
     if county_codes is not None:
         statement = statement.where(table.c.county_code.in_(county_codes))
     if first is not None:
         statement = statement.where(period >= first)
     if last is not None:
         statement = statement.where(period <= last)
-    sums: dict[str, Counter] = {}
-    for row in db.session.execute(statement.group_by(period)):
-        month = row[0].isoformat()[:7]
-        sums.setdefault(month, Counter()).update({measure: int(row._mapping[measure] or 0) for measure in measures})
-    return sums
-
-
-def _merge(into: dict[str, Counter], more: dict[str, Counter]) -> None:
-    for month, counts in more.items():
-        into.setdefault(month, Counter()).update(counts)
+    return statement
 
 
 def _month_start_on_or_after(day: date) -> date:

@@ -5,7 +5,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 
 from registry.core.changes import take_changes
-from registry.stats import funnel_tally, tally
+from registry.stats import breakdown_tally, funnel_tally, tally
 
 
 def _refresh_before_commit(session) -> None:
@@ -17,6 +17,8 @@ def _refresh_before_commit(session) -> None:
     persons |= tally.rural_trainees(classes) if classes else set()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))
+    breakdown_tally.refresh("person", breakdown_tally.person_contributions(persons))
+    breakdown_tally.refresh("class", breakdown_tally.class_contributions(classes))
     funnel_tally.refresh(persons, classes)
 
 

@@ -132,3 +132,56 @@ class FunnelMonth(FunnelTotals, db.Model):
     __tablename__ = "funnel_months"
 
     month: Mapped[date] = mapped_column(primary_key=True)
+
+
+# --- the drill-downs' breakdowns (registry/stats/kept_tables.py) ----------------------------------------------
+
+BREAKDOWN_MEASURES = ("holders", "certificates_valid", "certificates_revoked", "assessed", "passed",
+                      "enrolments", "completions", "subsidised", "classes")
+
+
+class BreakdownSource(db.Model):
+    """分项统计明细 — what one source (a person or a training class) adds to the drill-downs' breakdowns.
+
+    One row per source, its contribution as JSON ([dimension, value, county, day, {measure: n}] items), so a
+    change takes back exactly what the source added before.
+    """
+
+    __tablename__ = "breakdown_sources"
+
+    source: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # "person" or "class"
+    source_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    contribution: Mapped[list] = mapped_column(sa.JSON)
+
+
+class BreakdownMeasures:
+    # The drill-down it belongs to ("occupation", "key_group", "program", "agency", "institution") and the
+    # value there, as text: an id, a programme key, a key group's bit, or "" for none.
+    dimension: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    holders: Mapped[int] = mapped_column(default=0)
+    certificates_valid: Mapped[int] = mapped_column(default=0)
+    certificates_revoked: Mapped[int] = mapped_column(default=0)
+    assessed: Mapped[int] = mapped_column(default=0)
+    passed: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)
+    subsidised: Mapped[int] = mapped_column(default=0)
+    classes: Mapped[int] = mapped_column(default=0)
+
+
+class BreakdownDay(BreakdownMeasures, db.Model):
+    """分项日汇总 — per drill-down value, county and day, the sum of every source's contribution."""
+
+    __tablename__ = "breakdown_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class BreakdownMonth(BreakdownMeasures, db.Model):
+    """分项月汇总 — the day totals added up per calendar month (`month` is its first day)."""
+
+    __tablename__ = "breakdown_months"
+
+    month: Mapped[date] = mapped_column(primary_key=True)

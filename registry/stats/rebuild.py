@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from registry.certificates.models import Certificate
 from registry.core.db import db
 from registry.core.models import Setting
-from registry.stats import funnel_tally, tally
-from registry.stats.models import MEASURES, CoverageDay, CoverageEntry, CoverageMonth, FunnelDay, FunnelMonth
+from registry.stats import breakdown_tally, funnel_tally, tally
+from registry.stats.models import (BREAKDOWN_MEASURES, MEASURES, BreakdownDay, BreakdownMonth, CoverageDay,
+                                   CoverageEntry, CoverageMonth, FunnelDay, FunnelMonth)
 from registry.training.models import Enrollment, TrainingClass
 
 # Set by a migration that adds a kept measure to a registry with data (0020): the totals need one recount.
@@ -64,7 +65,22 @@ def differences() -> list[Difference]:
     for (county_code, day), counts in recounted.items():
         recounted_months[county_code, day.replace(day=1)].update(counts)
     return (_compare(recounted, kept()) + _compare(recounted_months, kept_months())
-            + funnel_differences())
+            + breakdown_differences() + funnel_differences())
+
+
+def breakdown_differences() -> list[Difference]:
+    """Where the drill-downs' kept day or month breakdowns differ from a recount."""
+    found = []
+    days, months = breakdown_tally.recount()
+    for period, counted, stored in (("日", days, breakdown_tally.kept(BreakdownDay)),
+                                    ("月", months, breakdown_tally.kept(BreakdownMonth))):
+        for key in sorted(set(counted) | set(stored)):
+            dimension, value, county_code, day = key
+            for measure in BREAKDOWN_MEASURES:
+                if counted[key][measure] != stored[key][measure]:
+                    found.append(Difference(county_code, day, f"分项{period}汇总（{dimension} {value or '无'}，{measure}）",
+                                            stored[key][measure], counted[key][measure]))
+    return found
 
 
 def funnel_differences() -> list[Difference]:
@@ -107,6 +123,7 @@ def rebuild() -> None:
     persons, classes = sources()
     tally.refresh("person", tally.person_contributions(persons))
     tally.refresh("class", tally.class_contributions(classes))
+    breakdown_tally.rebuild()
     funnel_tally.rebuild()
 
 

@@ -6,13 +6,13 @@ from flask import url_for
 
 from registry.accounts.models import User
 from registry.core.audit import record_event
-from registry.core.changes import note_classes_changed
+from registry.core.changes import note_classes_changed, note_persons_changed
 from registry.core.db import db
 from registry.core.errors import InvalidInput
 from registry.core.import_jobs import ImportJob, register_importer
 from registry.core.imports import Importer, Outcome, RowError, RowOutcome
 from registry.core.spreadsheets import Column, parse_date
-from registry.people.models import KeyGroup, Person
+from registry.people.models import Person
 from registry.people.person_rows import (
     COUNTY, COUNTY_ALIASES, DOCUMENT_ALIASES, DOCUMENT_NUMBER, DOCUMENT_TYPE, NAME, PersonRows, identity_facts,
     parse_document, parse_name, parse_rows, subject,
@@ -37,12 +37,13 @@ ROSTER_SAMPLE = [["居民身份证", "11010519491231002X", "张三", "女", "杞
                   "2025-03-05"]]
 
 
-def _note_rural_gains(groups: list[dict]) -> None:
-    """A person newly flagged as rural labour changes the rural 人次 of every class they were in before."""
-    gaining = [row["person_id"] for row in groups if row["groups"] & KeyGroup.RURAL_LABOUR]
-    if gaining:
-        note_classes_changed(db.session.scalars(
-            sa.select(Enrollment.class_id).where(Enrollment.person_id.in_(gaining)).distinct()))
+def _note_group_gains(groups: list[dict]) -> None:
+    """A person newly flagged in a key group is counted there as a holder and in every class they were in
+    before (the drill-down by key group, and the rural 人次)."""
+    gaining = [row["person_id"] for row in groups]
+    note_persons_changed(gaining)
+    note_classes_changed(db.session.scalars(
+        sa.select(Enrollment.class_id).where(Enrollment.person_id.in_(gaining)).distinct()))
 
 
 def _warned(message: str, fields: dict) -> str:
@@ -147,7 +148,7 @@ class RosterImporter(ClassImporter):
             persons = Person.__table__
             db.session.execute(persons.update().where(persons.c.id == sa.bindparam("person_id"))
                                .values(key_groups=persons.c.key_groups.op("|")(sa.bindparam("groups"))), groups)
-            _note_rural_gains(groups)
+            _note_group_gains(groups)
         class_id = self.training_class.id  # an ORM attribute read costs more than a local, 1,000 times a chunk
         note_classes_changed([class_id])
         db.session.execute(sa.insert(Enrollment.__table__), [
