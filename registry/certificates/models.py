@@ -68,7 +68,8 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(200))
-    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"))
+    # indexed: a certificate's page names the one it replaced, found by this column (#17)
+    superseded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # The two counties that supervise a certificate, copied when it is written (a person's county and a
     # batch's are fixed by then), so a county's list reads one index per county instead of probing persons

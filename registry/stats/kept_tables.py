@@ -9,14 +9,14 @@ with a start date (persons certified within it) is still counted from the raw ta
 of registry.stats.breakdown_tally. docs/STATISTICS.md lists which.
 """
 from collections import Counter
-from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from registry.core.db import db
 from registry.stats import drilldowns
 from registry.stats.filters import Filters
-from registry.stats.models import BreakdownDay, BreakdownMonth, CoverageDay, CoverageMonth
+from registry.stats.models import BreakdownDay, BreakdownMonth
+from registry.stats.periods import in_period, monthly_sums, pieces
 
 LEVELS = range(1, 6)
 MONTH_MEASURES = {"new_holders": "holders", "certificates": "certificates_valid", "enrolments": "enrolments",
@@ -97,63 +97,12 @@ def breakdown_sums(dimension: str, measures: list[str], filters: Filters) -> dic
     """Each value's sums of the measures over the counties and dates of the filter; values summing to
     nothing left out (as a raw count has no row for them)."""
     sums: dict[str, Counter] = {}
-    for model, first, last in _pieces(filters.date_from, filters.date_to):
-        model = BreakdownMonth if model is CoverageMonth else BreakdownDay
-        table = model.__table__
-        statement = _in_period(
-            sa.select(table.c.value, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures])
-            .where(table.c.dimension == dimension), model, filters.county_codes, first, last)
+    for period, first, last in pieces(filters.date_from, filters.date_to):
+        table = (BreakdownMonth if period == "month" else BreakdownDay).__table__
+        statement = sa.select(table.c.value, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures])
+        statement = in_period(statement.where(table.c.dimension == dimension), table, period,
+                              filters.county_codes, first, last)
         for row in db.session.execute(statement.group_by(table.c.value)):
             sums.setdefault(row.value, Counter()).update(
                 {measure: int(row._mapping[measure] or 0) for measure in measures})
     return {value: counts for value, counts in sums.items() if any(counts.values())}
-
-
-def monthly_sums(measures: list[str], county_codes: list[str] | None, date_from: date | None,
-                 date_to: date | None) -> dict[str, Counter]:
-    """Each month's (“2025-06”) sums of the coverage measures over the counties and the inclusive range."""
-    sums: dict[str, Counter] = {}
-    for model, first, last in _pieces(date_from, date_to):
-        table = model.__table__
-        period = table.c.month if model is CoverageMonth else table.c.day
-        statement = _in_period(
-            sa.select(period, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures]),
-            model, county_codes, first, last)
-        for row in db.session.execute(statement.group_by(period)):
-            month = row[0].isoformat()[:7]
-            sums.setdefault(month, Counter()).update(
-                {measure: int(row._mapping[measure] or 0) for measure in measures})
-    return sums
-
-
-def _pieces(date_from: date | None, date_to: date | None) -> list[tuple[type, date | None, date | None]]:
-    """The inclusive range as (CoverageMonth, first, last) for the months wholly inside it and
-    (CoverageDay, first, last) for the part-months at its ends; None is open."""
-    whole_from = None if date_from is None else _month_start_on_or_after(date_from)
-    whole_until = None if date_to is None else (date_to + timedelta(days=1)).replace(day=1)  # exclusive
-    if whole_from is not None and whole_until is not None and whole_from >= whole_until:
-        return [(CoverageDay, date_from, date_to)]  # within one month, or two part-months
-    pieces = [(CoverageMonth, whole_from, None if whole_until is None else whole_until - timedelta(days=1))]
-    if date_from is not None and date_from < whole_from:
-        pieces.append((CoverageDay, date_from, whole_from - timedelta(days=1)))
-    if date_to is not None and whole_until <= date_to:
-        pieces.append((CoverageDay, whole_until, date_to))
-    return pieces
-
-
-def _in_period(statement: sa.Select, model, county_codes, first: date | None, last: date | None) -> sa.Select:
-    table = model.__table__
-    period = table.c.month if model in (CoverageMonth, BreakdownMonth) else table.c.day
-    if county_codes is not None:
-        statement = statement.where(table.c.county_code.in_(county_codes))
-    if first is not None:
-        statement = statement.where(period >= first)
-    if last is not None:
-        statement = statement.where(period <= last)
-    return statement
-
-
-def _month_start_on_or_after(day: date) -> date:
-    if day.day == 1:
-        return day
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from registry.core.db import db
 from registry.stats.coverage import TARGET_YEAR
 from registry.stats.models import CoverageDay
+from registry.stats.periods import monthly_sums
 
 PACE_DAYS = 90  # the projection extrapolates the holders added in this many days up to the date
 DEADLINE = date(TARGET_YEAR, 12, 31)  # the plan's targets are for the end of its last year
@@ -34,15 +35,9 @@ def monthly_series(county_codes: list[str] | None, until: date,
     is already in the first point) or, without it, at the first month with any activity; months without
     activity repeat the figures before them, so the months are consecutive.
     """
-    days = CoverageDay.__table__
-    year, month = sa.extract("year", days.c.day), sa.extract("month", days.c.day)
-    statement = (sa.select(year, month, sa.func.sum(days.c.holders), sa.func.sum(days.c.level_5),
-                           sa.func.sum(days.c.level_3))
-                 .where(days.c.day <= until).group_by(year, month).order_by(year, month))
-    if county_codes is not None:
-        statement = statement.where(days.c.county_code.in_(county_codes))
-    changes = {(int(y), int(m)): (int(h or 0), int(s or 0), int(t or 0))
-               for y, m, h, s, t in db.session.execute(statement)}
+    sums = monthly_sums(["holders", "level_5", "level_3"], county_codes, None, until)
+    changes = {(int(month[:4]), int(month[5:])): (counts["holders"], counts["level_5"], counts["level_3"])
+               for month, counts in sums.items()}
     if since is None and not changes:
         return []
     first = (since.year, since.month) if since else min(changes)
