@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--only NAME] [--rows N]`: every benchmark module, its result lines, then a table.
+"""`python -m benchmarks [--only NAME] [--rows N] [--engine NAME]`: every benchmark module, its result lines, then a table.
 
 Exit status: 0 when every figure is within its limit, 2 when a ratio exceeds its limit, 1 when a benchmark
 found the code under test writing the wrong thing (BenchmarkFailed).
@@ -42,10 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=names, action="append", help="run just this benchmark (repeatable)")
     parser.add_argument("--rows", type=int, help="rows for the main run instead of each benchmark's default")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs of each side, reporting medians")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"],
+                        help="one database engine only (PostgreSQL needs its URL, as given by scripts/with-postgres)")
     arguments = parser.parse_args(argv)
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="registry-bench-") as workdir:
-        options = Options(rows=arguments.rows, workdir=Path(workdir), backends=backends(),
+        chosen = [backend for backend in backends()
+                  if arguments.engine in (None, backend.name.lower())]
+        if not chosen:
+            parser.error(f"no {arguments.engine} database: run it under scripts/with-postgres")
+        options = Options(rows=arguments.rows, workdir=Path(workdir), backends=chosen,
                           repeat=max(arguments.repeat, 1))
         print("databases:", ", ".join(backend.name for backend in options.backends), flush=True)
         for name in arguments.only or names:
