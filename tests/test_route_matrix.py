@@ -83,6 +83,8 @@ ROUTES: dict[str, Entry] = {
     "stats.drilldown": Entry("/stats/drilldowns/level", STATS_READERS),
     "stats.funnel_page": Entry("/stats/funnel", STATS_READERS),
     "stats.funnel_leaks": Entry("/stats/funnel/never_assessed", STATS_READERS),
+    "stats.funnel_leak_export_progress": Entry("/stats/funnel/never_assessed/export-progress?format=xlsx",
+                                               STATS_READERS),
     "stats.export_counties": Entry("/stats/counties.xlsx", STATS_READERS),
     # The county user's own county; another county is 403 (tests/stats/test_views.py).
     "stats.county_report": Entry("/stats/counties/410221/report.pdf", STATS_READERS),

@@ -30,14 +30,14 @@ from reportlab.pdfgen.canvas import Canvas
 
 from registry.certificates import pdf, pdf_keys, rendering
 from registry.certificates.models import Certificate, CertificateStatus
-from registry.core import private_files
+from registry.core import background_files
+from registry.core.background_files import claim, status_of, write_progress  # noqa: F401 (this module's API)
 from registry.core.db import db
 from registry.core.tasks import background_task
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 10
-STALE_SECONDS = 300  # a progress file untouched this long was left by a worker that died
 MEDIA_TYPES = {"pdf": "application/pdf", "zip": "application/zip"}
 
 Progress = Callable[[int], None]
@@ -99,123 +99,45 @@ def build_in_memory(certificates: Sequence[Certificate], fmt: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class Export:
+class Export(background_files.BackgroundFile):
     """One batch file on disk: built, being built, failed, or not yet asked for."""
 
-    folder: Path
-    batch_id: int
-    fmt: str
-    key: str
-
-    @property
-    def path(self) -> Path:
-        return self.folder / f"{self.batch_id}-{self.key}.{self.fmt}"
-
-    @property
-    def progress_path(self) -> Path:
-        return self.folder / f"{self.path.name}.progress.json"
+    batch_id: int = 0
+    fmt: str = "pdf"
+    key: str = ""
 
 
 def export_for(batch_id: int, certificates: Sequence[Certificate], fmt: str) -> Export:
     digest = hashlib.sha256(f"{rendering.public_url()}\n{rendering.public_key_pem()}\n".encode())
     for certificate in certificates:
         digest.update(f"{certificate.id}:{certificate.status.value}:{certificate.pdf_sha256}\n".encode())
-    return Export(exports_folder(), batch_id, fmt, digest.hexdigest()[:16])
+    return export_of(batch_id, fmt, digest.hexdigest()[:16])
 
 
-def exports_folder() -> Path:
-    return private_files.private_folder(Path(current_app.config["INSTANCE_PATH"]) / "exports")
-
-
-def status_of(export: Export) -> dict:
-    """{"state": "ready" | "running" | "failed" | "absent", "done", "total", "message"}."""
-    if export.path.exists():
-        return {"state": "ready"}
-    try:
-        age = time.time() - export.progress_path.stat().st_mtime
-        progress = json.loads(export.progress_path.read_text() or "{}")
-    except FileNotFoundError:
-        return {"state": "absent"}
-    except json.JSONDecodeError:
-        progress = {}
-    if progress.get("failed"):
-        return {"state": "failed", "message": progress.get("message", "")}
-    if age > STALE_SECONDS:
-        return {"state": "absent"}
-    return {"state": "running", "done": progress.get("done", 0), "total": progress.get("total")}
-
-
-def claim(export: Export, total: int) -> bool:
-    """Let one request start the build: the progress file is created exclusively.
-
-    Should two builds still run (a stale file removed twice), each writes its own part file and the last
-    rename wins — harmless, because both write the same bytes.
-    """
-    if status_of(export)["state"] in ("ready", "running"):
-        return False
-    export.progress_path.unlink(missing_ok=True)
-    try:
-        with private_files.open_private(export.progress_path, exclusive=True) as handle:
-            json.dump({"done": 0, "total": total}, handle)
-    except FileExistsError:
-        return False
-    return True
-
-
-def write_progress(export: Export, **progress) -> None:
-    private_files.write_private(export.progress_path, json.dumps(progress, ensure_ascii=False))
+def export_of(batch_id: int, fmt: str, key: str) -> Export:
+    path = background_files.exports_folder() / f"{batch_id}-{key}.{fmt}"
+    return Export(path, batch_id, fmt, key)
 
 
 def build(export: Export) -> None:
-    """Write to a private part file, then move it into place in one step: a reader never sees half a file."""
-    part = export.folder / f"{export.path.name}.{uuid.uuid4().hex}.part"
-    try:
-        certificates = batch_certificates(export.batch_id)
-        total = len(certificates)
-
-        def progress(done: int) -> None:
-            if done % PROGRESS_EVERY == 0 or done == total:
-                write_progress(export, done=done, total=total)
-
-        with private_files.open_private(part, "wb") as target:
-            WRITERS[export.fmt](certificates, target, progress)
-        os.replace(part, export.path)
-        export.progress_path.unlink(missing_ok=True)
+    certificates = batch_certificates(export.batch_id)
+    progress = background_files.progress_every(export, len(certificates), PROGRESS_EVERY)
+    if background_files.build(export, lambda target: WRITERS[export.fmt](certificates, target, progress)):
         _remove_older_files(export)
-    except Exception:  # a failed build must say so, never look like one still running
-        log.exception("batch output %s failed", export.path.name)
-        part.unlink(missing_ok=True)
-        write_progress(export, failed=True, message="生成文件时发生内部错误，请稍后重试或联系管理员。")
 
 
 def _remove_older_files(export: Export) -> None:
     """Files of the same batch and format built before a revocation or correction are never served again."""
-    for path in export.folder.glob(f"{export.batch_id}-*.{export.fmt}"):
+    for path in export.path.parent.glob(f"{export.batch_id}-*.{export.fmt}"):
         if path != export.path:
             path.unlink(missing_ok=True)
 
 
-def purge_expired(retention: timedelta, now: datetime | None = None) -> int:
-    """Delete every file in the exports folder last written more than `retention` ago; how many went.
-
-    A batch file is only a copy, built again on the next request; a progress file that old was left by a
-    build that died.
-    """
-    cutoff = (now or datetime.now(UTC)) - retention
-    folder = exports_folder()
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and private_files.modified_at(path) < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
 def give_up(batch_id: int, fmt: str, key: str, reason: str) -> None:
-    write_progress(Export(exports_folder(), batch_id, fmt, key), failed=True, message=f"{reason}。")
+    write_progress(export_of(batch_id, fmt, key), failed=True, message=f"{reason}。")
 
 
 @background_task(give_up=give_up)
 def build_export(batch_id: int, fmt: str, key: str) -> None:
     """The task worker's side of a large batch's file."""
-    build(Export(exports_folder(), batch_id, fmt, key))
+    build(export_of(batch_id, fmt, key))

@@ -28,8 +28,16 @@ def send_export(title: str, headers: list[str], rows: list[list], entity_type: s
     query string) and what it held: by default {"list": title, "rows": n}, or `audit` with "rows" added.
     The request commits here, after the audit record. The file is named after the title and `dated` (today)."""
     data = write_xlsx(headers, rows, title) if fmt == "xlsx" else write_csv(headers, rows)
+    return send_export_file(title, io.BytesIO(data), len(rows), entity_type, fmt, audit=audit, dated=dated)
+
+
+def send_export_file(title: str, source, rows: int, entity_type: str, fmt: str, *, audit: dict | None = None,
+                     dated: date | None = None):
+    """send_export for a file already written (a path or a file object) of `rows` rows."""
     record_event(current_user, "export", entity_type, None,
-                 after={**request.args.to_dict(), **(audit or {"list": title}), "rows": len(rows)})
+                 after={**request.args.to_dict(), **(audit or {"list": title}), "rows": rows})
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=MEDIA_TYPES[fmt], as_attachment=True,
-                     download_name=f"{title}_{dated or date.today():%Y%m%d}.{fmt}")
+    response = send_file(source, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
+                         download_name=f"{title}_{dated or date.today():%Y%m%d}.{fmt}")
+    response.headers["Cache-Control"] = "no-store"  # personal data: no browser or proxy keeps a copy
+    return response

@@ -3,7 +3,7 @@ server-drawn charts, the lists behind each funnel leak, and every table as .xlsx
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, render_template, request, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from registry.core.access import roles_required
@@ -13,10 +13,11 @@ from registry.core import arguments as query_args  # `arguments` names a query's
 from registry.core.arguments import MAX_ID, BadArgument
 from registry.core.db import db
 from registry.core.errors import Forbidden, InvalidInput
-from registry.core.exports import send_export
+from registry.core import background_files
+from registry.core.exports import send_export, send_export_file
 from registry.organizations.models import TrainingInstitution
 from registry.reference.queries import county_choices
-from registry.stats import drilldowns, funnel
+from registry.stats import drilldowns, funnel, leak_exports
 from registry.stats.charts import bar_chart, line_chart
 from registry.stats.filters import ROLES, Filters, parse_filters
 from registry.stats.tables import DIMENSIONS, FUNNEL_TABLES, drilldown_table, funnel_tables, recent_months
@@ -117,7 +118,10 @@ def funnel_leaks(leak: str):
     arguments = (leak, filters.county_codes, filters.institution_id, filters.date_from, filters.date_to)
     title, headers = funnel.LEAKS[leak].title, funnel.leak_headers(leak)
     if fmt := query_args.export_format():
-        return _export(title, headers, funnel.leak_rows(*arguments), fmt)
+        total = funnel.leak_count(*arguments)
+        if total <= leak_exports.inline_limit():
+            return _export(title, headers, funnel.leak_rows(*arguments), fmt)
+        return _leak_file(leak_exports.export_for(current_user.id, *arguments, fmt), title, total)
     page = Page(query_args.integer("page", 1), funnel.leak_count(*arguments))
     cursors = funnel.page_cursors(*arguments, page=page.page, total=page.total, after=_cursor("after"),
                                   before=_cursor("before"))
@@ -126,6 +130,34 @@ def funnel_leaks(leak: str):
     institution = filters.institution_id and db.session.get(TrainingInstitution, filters.institution_id)
     return _page("stats/funnel_leaks.html", None, leak=leak, title=title, headers=headers, rows=rows,
                  page=page, filters=filters, institution=institution)
+
+
+@bp.get("/stats/funnel/<leak>/export-progress")
+@roles_required(*ROLES)
+def funnel_leak_export_progress(leak: str):
+    if leak not in funnel.LEAKS:
+        abort(404)
+    filters = parse_filters(request.args, current_user)
+    fmt = query_args.export_format() or "xlsx"
+    export = leak_exports.export_for(current_user.id, leak, filters.county_codes, filters.institution_id,
+                                     filters.date_from, filters.date_to, fmt)
+    return jsonify(background_files.status_of(export))
+
+
+def _leak_file(export: leak_exports.LeakExport, title: str, total: int):
+    """A long list: the file once the worker has written it, until then a page that follows its progress."""
+    status = leak_exports.requested(export, total, retry=request.args.get("retry") == "1")
+    if status["state"] == "ready":
+        facts = export.facts()
+        return send_export_file(title, export.path, facts.get("rows", 0), "stats_table", export.fmt,
+                                audit={"table": title, "written_at": facts.get("written_at")})
+    leak = export.leak_arguments[0]
+    arguments = {key: value for key, value in request.args.items() if key != "retry"}
+    listed = {key: value for key, value in arguments.items() if key != "format"}
+    return _page("stats/leak_export.html", None, title=title, status=status, total=total, fmt=export.fmt,
+                 list_url=url_for("stats.funnel_leaks", leak=leak, **listed),
+                 file_url=url_for("stats.funnel_leaks", leak=leak, **arguments),
+                 progress_url=url_for("stats.funnel_leak_export_progress", leak=leak, **arguments)), 202
 
 
 def _cursor(name: str) -> funnel.Cursor | None:

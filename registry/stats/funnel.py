@@ -7,6 +7,7 @@ An assessment belongs to an enrolment when the batch is linked to the enrolment'
 (AssessmentBatch.training_class_id); a batch linked to no class belongs to every enrolment of the same person
 in a class of the batch's occupation enrolled on or before the assessment date.
 """
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -276,12 +277,18 @@ def leak_rows(leak: str, county_codes: list[str] | None = None, institution_id: 
     of `cursors` (one page), or the whole list a thousand at a time (the export)."""
     if cursors is not None:
         return _rows(leak, [number for _day, number in cursors])
+    return [row for chunk in leak_row_chunks(leak, county_codes, institution_id, enrolled_from, enrolled_to)
+            for row in chunk]
+
+
+def leak_row_chunks(leak: str, county_codes: list[str] | None = None, institution_id: int | None = None,
+                    enrolled_from: date | None = None, enrolled_to: date | None = None) -> Iterator[list[list]]:
+    """The whole leak as leak_rows gives it, EXPORT_CHUNK rows at a time (a long export reports progress)."""
     arguments = (leak, county_codes, institution_id, enrolled_from, enrolled_to)
-    rows, chunk = [], leak_page(*arguments, limit=EXPORT_CHUNK)
+    chunk = leak_page(*arguments, limit=EXPORT_CHUNK)
     while chunk:
-        rows += _rows(leak, [number for _day, number in chunk])
+        yield _rows(leak, [number for _day, number in chunk])
         chunk = leak_page(*arguments, limit=EXPORT_CHUNK, after=chunk[-1])
-    return rows
 
 
 EXPORT_CHUNK = 1000

@@ -17,6 +17,7 @@ from registry.core.roles import Role
 from registry.certificates import batch_output, pdf_keys, pdf_signature, rendering
 from registry.certificates.operations import correct_certificate, issue_batch, revoke_certificate
 from registry.certificates.pdf_signature import unsigned_prefix
+from registry.core import background_files
 from registry.core.db import db
 
 ISSUED_ON = date(2025, 6, 1)
@@ -93,7 +94,7 @@ def test_a_background_build_leaves_the_file_and_no_progress(issued_batch, tmp_pa
     assert not batch_output.claim(export, 3), "a second request must not start a second build"
     batch_output.build_export.enqueue(export.batch_id, export.fmt, export.key)
     assert batch_output.status_of(export) == {"state": "ready"}
-    assert not export.progress_path.exists() and not list(export.folder.glob("*.part"))
+    assert not export.progress_path.exists() and not list(export.path.parent.glob("*.part"))
     with zipfile.ZipFile(export.path) as archive:
         assert len(archive.namelist()) == 3
 
@@ -125,7 +126,7 @@ def test_a_failed_build_says_so_and_may_be_retried(issued_batch, monkeypatch):
     batch_output.build(export)
     status = batch_output.status_of(export)
     assert status["state"] == "failed" and "内部错误" in status["message"]
-    assert not export.path.exists() and not list(export.folder.glob("*.part"))
+    assert not export.path.exists() and not list(export.path.parent.glob("*.part"))
     monkeypatch.undo()
     assert batch_output.claim(export, 2)
     batch_output.build(export)
@@ -136,7 +137,7 @@ def test_a_progress_file_left_by_a_dead_worker_is_taken_over(issued_batch):
     batch = issued_batch(passed=1)
     export = export_of(batch)
     export.progress_path.write_text(json.dumps({"done": 0, "total": 1}))
-    long_ago = time.time() - batch_output.STALE_SECONDS - 5
+    long_ago = time.time() - background_files.STALE_SECONDS - 5
     os.utime(export.progress_path, (long_ago, long_ago))
     assert batch_output.status_of(export) == {"state": "absent"}
     assert batch_output.claim(export, 1)
@@ -149,8 +150,8 @@ def test_batch_files_are_owner_only_and_purged_after_the_retention_period(issued
     for export in (old, new):
         batch_output.claim(export, 1)
         batch_output.build(export)
-    assert stat.S_IMODE(old.folder.stat().st_mode) == 0o700
-    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in old.folder.iterdir()} == {
+    assert stat.S_IMODE(old.path.parent.stat().st_mode) == 0o700
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in old.path.parent.iterdir()} == {
         old.path.name: 0o600, new.path.name: 0o600}
     eight_days_ago = time.time() - 8 * 86400
     os.utime(old.path, (eight_days_ago, eight_days_ago))

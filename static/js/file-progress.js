@@ -1,4 +1,4 @@
-// Follows a batch file being built beside the request; once it is ready the download starts by itself.
+// Follows a file being built by the task worker (a batch's certificates, a long list); once it is ready the download starts.
 // The page carries both addresses in data-progress-url and data-file-url; without script it refreshes itself.
 "use strict";
 (() => {
