@@ -28,6 +28,8 @@ class Page:
     form: dict[str, str] | None = None  # sent as a POST
     not_for: str = NOT_THIS_ROLE  # why the other roles are not timed
     expect: tuple[str, ...] = field(default=())  # more text the answer must contain
+    # A file the task worker may write (a long leak list): timed from the request to the file downloaded.
+    background: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,10 @@ def pages(found: Subjects) -> list[Page]:
         path = f"/stats/funnel/{leak}"
         listed += [Page(f"{path} city", path, (ADMIN,), definition.title, is_list=True, not_for=city_only),
                    Page(f"{path} {COUNTY_NAME}", f"{path}?{county}", BOTH, definition.title, is_list=True),
-                   Page(f"{path}.xlsx city", f"{path}?format=xlsx", (ADMIN,), "", XLSX, not_for=city_only),
-                   Page(f"{path}.xlsx {COUNTY_NAME}", f"{path}?{county}&format=xlsx", BOTH, "", XLSX)]
+                   Page(f"{path}.xlsx city", f"{path}?format=xlsx", (ADMIN,), "", XLSX, not_for=city_only,
+                        background=True),
+                   Page(f"{path}.xlsx {COUNTY_NAME}", f"{path}?{county}&format=xlsx", BOTH, "", XLSX,
+                        background=True)]
     listed += [Page("/people by name", f"/people?{urlencode({'q': found.person_name})}", BOTH, "人员查询",
                     is_list=True, expect=(found.person_name,)),
                Page("/people by ID number", "/people", BOTH, "人员查询",

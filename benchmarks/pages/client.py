@@ -1,9 +1,11 @@
 """The pages over HTTP from `registry serve --workers 2`, each role signed in through the login form as a
 user's browser would; every answer checked (status, content type, a marker of the page rendered) and timed."""
 import html
+import itertools
 import re
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from dataclasses import replace
 
 import httpx
@@ -50,9 +52,34 @@ def fetch(client: httpx.Client, page: Page, path: str | None = None) -> httpx.Re
     try:
         if page.form is not None:
             return client.post(path or page.path, data=page.form)
+        if page.background:
+            return written_file(client, page, path or page.path)
         return client.get(path or page.path)
     except httpx.TransportError as error:  # e.g. gunicorn killed a worker past its timeout
         raise BenchmarkFailed(f"{page.label} ({path or page.path}): no answer: {error!r}") from None
+
+
+def written_file(client: httpx.Client, page: Page, path: str) -> httpx.Response:
+    """A file the task worker writes: asked for, its progress followed as the page's script does, then
+    downloaded. Each call asks for a new file (a distinct start date before every record: the same rows),
+    since the registry serves a file it wrote minutes ago as it is."""
+    path = f"{path}&from={date(1990, 1, 1) + timedelta(days=next(_REQUESTS) % 3650):%Y-%m-%d}"
+    answer = client.get(path)
+    if answer.status_code != 202:
+        return answer  # written in the request (a short list), or a failure to report
+    progress = PROGRESS_URL.search(answer.text)
+    if progress is None:
+        return answer
+    deadline = time.monotonic() + TIMEOUT
+    while (state := client.get(html.unescape(progress.group(1))).json()["state"]) == "running":
+        if time.monotonic() > deadline:
+            raise BenchmarkFailed(f"{page.label}: the file was not written within {TIMEOUT:.0f} s")
+        time.sleep(0.1)
+    return client.get(path) if state == "ready" else answer
+
+
+_REQUESTS = itertools.count()
+PROGRESS_URL = re.compile(r'data-progress-url="([^"]+)"')
 
 
 def problem(page: Page, answer: httpx.Response) -> str | None:
