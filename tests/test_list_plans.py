@@ -1,6 +1,7 @@
 """The list pages at city scale (#17): a page's ids are found over an index in the list's order, on both
 engines, whatever the page number; a county's certificate scope reads the counties stored on the
 certificate, which every way of writing a certificate fills."""
+import re
 from contextlib import contextmanager
 from datetime import date
 
@@ -131,3 +132,62 @@ def test_other_lists_walk_their_order_index(certificates, make_class, make_perso
              "audit": "audit_events"}[path.split("?")[0].rsplit("/", 1)[1]]
     for sql, parameters in id_queries(admin, path, table):
         assert_ordered_by_index(plan(sql, parameters), index)
+
+
+@pytest.fixture
+def named_persons(make_person):
+    """Two people named 王卫东 (one in 杞县, one in 兰考县) and one 李卫东 in 杞县."""
+    for name, county in [("王卫东", "410221"), ("王卫东", "410225"), ("李卫东", "410221")]:
+        make_person(name=name, county_code=county)
+    db.session.commit()
+
+
+def search_queries(client, query: str) -> tuple[list[tuple[str, object]], str]:
+    """The statements that counted and found the page's ids (not the one that loads the page's rows), and the page."""
+    with recorded() as statements:
+        response = client.get(f"/people?q={query}")
+        assert response.status_code == 200
+    found = [(sql, parameters) for sql, parameters in statements
+             if "FROM persons" in sql and "LIKE" in sql and "persons.id IN" not in sql]
+    return found, response.get_data(as_text=True)
+
+
+def page_ids(found):
+    ids, = [(sql, parameters) for sql, parameters in found if sql.startswith("SELECT persons.id \nFROM")]
+    return ids
+
+
+def shown(html: str) -> int:
+    return len(set(re.findall(r'href="/people/(\d+)"', html)))
+
+
+def test_a_short_name_search_walks_the_name_index_without_trigrams(named_persons, make_user, login):
+    admin = login(make_user(Role.ADMIN))
+    found, html = search_queries(admin, "卫东")
+    assert shown(html) == 3 and len(found) == 2
+    assert all("trgm" not in plan(sql, parameters) for sql, parameters in found)
+    text = plan(*page_ids(found))
+    assert_ordered_by_index(text, "ix_persons_name_id")
+    if db.engine.dialect.name == "sqlite":
+        assert "COVERING INDEX" in text, text
+
+
+def test_a_county_short_name_search_walks_the_name_order(named_persons, make_user, login):
+    county = login(make_user(Role.COUNTY, county_code="410221"))
+    found, html = search_queries(county, "卫东")
+    assert shown(html) == 2
+    text = plan(*page_ids(found))
+    assert "ix_persons_name_id" in text and "trgm" not in text, text
+    assert "Sort" not in text and "TEMP B-TREE" not in text, text
+
+
+@pytest.mark.parametrize("role, county_code, expected", [(Role.ADMIN, None, 2), (Role.COUNTY, "410221", 1)])
+def test_a_three_character_search_is_counted_over_the_trigram_index(
+        named_persons, make_user, login, role, county_code, expected):
+    client = login(make_user(role, county_code=county_code))
+    found, html = search_queries(client, "王卫东")
+    assert shown(html) == expected
+    if db.engine.dialect.name == "postgresql":
+        count, = [(sql, parameters) for sql, parameters in found if "count(" in sql]
+        text = plan(*count)
+        assert "ix_persons_name_trigrams" in text, text

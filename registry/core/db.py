@@ -90,3 +90,17 @@ def commit_with_retry(work, attempts: int = 10):
                 raise
             time.sleep(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def declared_for(dialect_name: str):
+    """Alembic's include_object: leave out what the models declare for another engine only.
+
+    An index marked `.ddl_if(dialect="postgresql")` (pg_trgm's) exists on PostgreSQL alone; without this,
+    comparing the models with a SQLite database would report it missing.
+    """
+
+    def include(item, _name, _type, _reflected, _compare_to) -> bool:
+        condition = getattr(item, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include

@@ -18,6 +18,7 @@ from registry.people import operations
 from registry.people.forms import PersonSearch, SearchForm
 from registry.people.masking import mask_document, mask_phone
 from registry.people.models import Person
+from registry.people.name_search import name_contains
 from registry.people.scopes import get_person_or_404, readable_persons
 from registry.reference.models import LEVEL_LABELS
 from registry.training.models import Enrollment, TrainingClass
@@ -72,7 +73,7 @@ def reveal_document(person_id: int):
 def _matching(wanted: PersonSearch) -> sa.Select:
     in_scope = sa.select(Person).where(readable_persons(current_user))
     if wanted.number is None:
-        return in_scope.where(Person.name.contains(wanted.name, autoescape=True))
+        return in_scope.where(name_contains(wanted.name))
     # Exact, through the keyed hash: a number is never compared in plain text, let alone with LIKE.
     found = operations.find_person(wanted.document_type, wanted.number)
     return in_scope.where(Person.id == found.id) if found else in_scope.where(sa.false())

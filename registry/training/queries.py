@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from registry.core.db import db
 from registry.organizations.models import TrainingInstitution
 from registry.people.models import Person
+from registry.people.name_search import name_contains
 from registry.reference.models import LEVEL_LABELS
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
 IS_COMPLETED = Enrollment.status == EnrollmentStatus.COMPLETED
@@ -53,7 +54,7 @@ def filtered_enrollments(scope: sa.ColumnElement[bool], filters: TraineeFilters)
         statement = statement.where(Enrollment.class_id.in_(classes))
     persons = [condition(value) for value, condition in (
         (filters.key_group, lambda value: Person.key_groups.op("&")(value) != 0),
-        (filters.name, lambda value: Person.name.contains(value, autoescape=True)),
+        (filters.name, name_contains),
     ) if value is not None]
     if persons:
         statement = statement.where(Enrollment.person_id.in_(sa.select(Person.id).where(*persons)))

@@ -2,12 +2,15 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from registry.core.db import db
+from registry.core.db import db, declared_for
 
 
 def test_migrated_schema_matches_models(app):
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": declared_for(connection.dialect.name)}
+        )
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 

@@ -1,0 +1,42 @@
+"""A search by part of a name: the same rows on both engines; on PostgreSQL the trigram index is used for
+three characters or more and can never be chosen for fewer (reading all of it costs seconds at city scale)."""
+import pytest
+import sqlalchemy as sa
+
+from registry.core.db import db
+from registry.people.models import Person
+from registry.people.name_search import name_contains
+
+
+@pytest.fixture
+def people(make_person):
+    for name in ["王卫东", "李卫东", "王卫", "卫东_1", "张三"]:
+        make_person(name=name)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("part, expected", [
+    ("卫东", {"王卫东", "李卫东", "卫东_1"}), ("王卫", {"王卫东", "王卫"}), ("王卫东", {"王卫东"}),
+    ("东_", {"卫东_1"}), ("_", {"卫东_1"}), ("%", set()),
+])
+def test_finds_names_holding_the_part_with_wildcards_taken_literally(people, part, expected):
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains(part)))) == expected
+
+
+def every_plan_but_a_sequential_scan(condition) -> str:
+    """The plan with each way of reading the table but the sequential scan and the trigram index priced out,
+    so that the trigram index is used whenever the condition lets it be."""
+    statement = sa.select(sa.func.count()).select_from(Person).where(condition)
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as connection:
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+            connection.exec_driver_sql(f"SET {setting} = off")
+        return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+
+
+@pytest.mark.parametrize("part, trigrams", [("卫", False), ("卫东", False), ("王卫东", True), ("王卫东东", True)])
+def test_the_trigram_index_is_for_three_characters_or_more(people, part, trigrams):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    text = every_plan_but_a_sequential_scan(name_contains(part))
+    assert ("ix_persons_name_trigrams" in text) is trigrams, text
