@@ -107,7 +107,8 @@ def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contrib
                       Enrollment.enrolled_on, Enrollment.status, Person.key_groups)
             .join(Enrollment, Enrollment.class_id == TrainingClass.id)
             .join(Person, Person.id == Enrollment.person_id)
-            .where(TrainingClass.id.in_(ids)))
+            .where(TrainingClass.id.in_(ids))
+            .execution_options(yield_per=CHUNK))  # as in tally.class_contributions: streamed, not held
         contributions: dict[int, Contribution] = {class_id: defaultdict(Counter) for class_id in ids}
         first_days: dict[int, tuple[str, str, date]] = {}
         for class_id, county, occupation_id, program_key, institution_id, subsidised, day, status, groups in rows:

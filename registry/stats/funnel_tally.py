@@ -46,18 +46,29 @@ COLUMNS = ("enrollment_id", "person_id", "class_id", "county_code", "institution
 # --- keeping in step ----------------------------------------------------------------------------------------
 
 def refresh(person_ids: Iterable[int], class_ids: Iterable[int]) -> None:
-    """Bring the stages of every enrolment of these persons, and of everyone in these classes, up to date."""
-    persons = set(person_ids)
-    for ids in chunks(sorted(set(class_ids)), CHUNK):
-        persons.update(db.session.scalars(sa.select(Enrollment.person_id)
-                                          .where(Enrollment.class_id.in_(ids))))
-        # an enrolment gone from the class still has its kept row to take back
-        persons.update(db.session.scalars(sa.select(FunnelStage.person_id)
-                                          .where(FunnelStage.class_id.in_(ids))))
+    """Bring the stages of every enrolment of these persons, and of everyone in these classes, up to date.
+
+    A class's members stream a chunk at a time (a million-row roster's class has a million); a person refreshed
+    twice, as a member of two classes or as one of `person_ids` too, is found unchanged the second time."""
     delta: Counter = Counter()
-    for ids in chunks(sorted(persons), CHUNK):
+    for ids in chunks(sorted(set(person_ids)), CHUNK):
         delta.update(_refresh_persons(ids))
+    for ids in chunks(sorted(set(class_ids)), CHUNK):
+        for members in _class_members(ids):
+            delta.update(_refresh_persons(members))
     add_to_totals(delta)
+
+
+def _class_members(class_ids: list[int]) -> Iterator[list[int]]:
+    # An enrolment gone from the class still has its kept row to take back: few, read first. The enrolments
+    # stream while their stages are rewritten; the stream reads no table that the rewriting writes.
+    gone = (sa.select(FunnelStage.person_id).where(FunnelStage.class_id.in_(class_ids))
+            .where(~sa.exists().where(Enrollment.id == FunnelStage.enrollment_id,
+                                      Enrollment.class_id == FunnelStage.class_id)))
+    yield from chunks(db.session.scalars(gone).all(), CHUNK)
+    enrolled = (sa.select(Enrollment.person_id).where(Enrollment.class_id.in_(class_ids))
+                .execution_options(yield_per=CHUNK))
+    yield from db.session.scalars(enrolled).partitions()
 
 
 def _refresh_persons(ids: list[int]) -> Counter:

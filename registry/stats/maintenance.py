@@ -13,9 +13,11 @@ def _refresh_before_commit(session) -> None:
     if not persons and not classes:
         return
     session.flush()  # the contributions are read back from the database
-    # An enrolment, a class's county or a new rural flag moves its rural persons' rural_trained.
-    persons |= tally.rural_trainees(classes) if classes else set()
     tally.refresh("person", tally.person_contributions(persons))
+    # An enrolment, a class's county or a new rural flag moves its rural persons' rural_trained. Refreshing
+    # one of them twice changes nothing: streamed, they need not be gathered into one set.
+    for rural in tally.rural_trainees_in(classes):
+        tally.refresh("person", tally.person_contributions(rural))
     tally.refresh("class", tally.class_contributions(classes))
     breakdown_tally.refresh("person", breakdown_tally.person_contributions(persons))
     breakdown_tally.refresh("class", breakdown_tally.class_contributions(classes))

@@ -117,18 +117,24 @@ def _add_rural_training(contribution: Contribution, training: list[tuple[date, s
     contribution[county_code, day]["rural_trained_once"] += 1
 
 
-def rural_trainees(class_ids: Iterable[int] | None = None) -> set[int]:
-    """The rural-labour persons enrolled (in these classes): the persons whose rural_trained a change of those
-    classes may move. Any date: an enrolment moved to before 2021 must take back what it added."""
+def _rural_enrolled() -> sa.Select:
     rural = int(KeyGroup.RURAL_LABOUR)
-    statement = (sa.select(Enrollment.person_id).distinct().join(Person, Person.id == Enrollment.person_id)
-                 .where(Person.key_groups.op("&")(rural) == rural))
-    if class_ids is None:
-        return set(db.session.scalars(statement))
-    found: set[int] = set()
+    return (sa.select(Enrollment.person_id).distinct().join(Person, Person.id == Enrollment.person_id)
+            .where(Person.key_groups.op("&")(rural) == rural))
+
+
+def rural_trainees() -> set[int]:
+    """Every rural-labour person ever enrolled: whose rural_trained a rebuild must count."""
+    return set(db.session.scalars(_rural_enrolled()))
+
+
+def rural_trainees_in(class_ids: Iterable[int]) -> Iterator[list[int]]:
+    """The rural-labour persons enrolled in these classes, whose rural_trained a change of the classes may move
+    (any date: an enrolment moved to before 2021 must take back what it added). They stream a chunk at a time:
+    a class of a million-row roster has a million of them. A person in two classes may come twice."""
     for ids in chunks(sorted(class_ids), CHUNK):
-        found.update(db.session.scalars(statement.where(Enrollment.class_id.in_(ids))))
-    return found
+        statement = _rural_enrolled().where(Enrollment.class_id.in_(ids)).execution_options(yield_per=CHUNK)
+        yield from db.session.scalars(statement).partitions()
 
 
 def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contribution]]:
@@ -139,7 +145,9 @@ def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contrib
             .join(Enrollment, Enrollment.class_id == TrainingClass.id)
             .join(Person, Person.id == Enrollment.person_id)
             .where(TrainingClass.id.in_(ids))
-            .with_for_update(of=TrainingClass))
+            .with_for_update(of=TrainingClass)
+            # A class of a million-row roster: its enrolments are tallied as they stream, never held at once.
+            .execution_options(yield_per=CHUNK))
         contributions: dict[int, Contribution] = {class_id: defaultdict(Counter) for class_id in ids}
         for class_id, county_code, is_subsidised, training_type, enrolled_on, status, key_groups in rows:
             tally = contributions[class_id][county_code, enrolled_on]

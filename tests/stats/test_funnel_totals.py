@@ -10,7 +10,8 @@ from registry.certificates.models import Certificate
 from registry.certificates.operations import revoke_certificate
 from registry.core.db import db
 from registry.core.roles import Role
-from registry.stats import funnel, funnel_tally, rebuild
+from registry.people.models import KeyGroup
+from registry.stats import breakdown_tally, funnel, funnel_tally, rebuild, tally
 from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
 from registry.training.models import Enrollment
 from registry.training.operations import enroll_person, record_completion, update_class
@@ -87,6 +88,27 @@ def test_the_kept_stages_and_totals_follow_every_write(world, make_person, make_
     db.session.commit()
     moved = db.session.scalars(sa.select(FunnelStage).where(FunnelStage.class_id == b.id))
     assert {row.county_code for row in moved} == {"410221"}
+    assert_in_step()
+
+
+def test_a_class_larger_than_a_chunk_streams_its_members_and_stays_in_step(world, make_person, monkeypatch):
+    """The before-commit hook reads a class's enrolments and rural trainees as they stream, a chunk at a time
+    (a million-row roster's class would not fit in memory), writing the totals between chunks."""
+    for module in (tally, breakdown_tally, funnel_tally):
+        monkeypatch.setattr(module, "CHUNK", 2)
+    b = world["classes"][1]
+    for number in range(5):
+        newcomer = make_person(name=f"农民工{number}", county_code="410221", key_groups=int(KeyGroup.RURAL_LABOUR))
+        enroll_person(None, b, newcomer, date(2025, 3, 6))
+    db.session.commit()
+    assert_in_step()
+    fields = {name: getattr(b, name) for name in ("institution_id", "name", "occupation_id", "work_type",
+                                                   "target_level", "training_type", "program_key",
+                                                   "is_subsidised", "planned_hours", "starts_on", "ends_on")}
+    update_class(None, b, **fields, county_code="410223")
+    db.session.commit()
+    assert {row.county_code for row in db.session.scalars(
+        sa.select(FunnelStage).where(FunnelStage.class_id == b.id))} == {"410223"}
     assert_in_step()
 
 
