@@ -101,7 +101,9 @@ class Certificate(db.Model):
         sa.Index("ix_certificates_status", "status", "id"),
         sa.Index("ix_certificates_level", "level", "id"),
         sa.Index("ix_certificates_holder_county", "holder_county_code", "issued_on", "id"),
-        sa.Index("ix_certificates_batch_county", "batch_county_code", "issued_on", "id"),
+        # The holder's county last: a county's second part (assessed there, holder from elsewhere) is read from
+        # the index alone, in date order (registry/certificates/scopes.readable_certificate_parts).
+        sa.Index("ix_certificates_batch_county", "batch_county_code", "issued_on", "id", "holder_county_code"),
         sa.Index("ix_certificates_agency_issued", "agency_id", "issued_on", "id"),
     )
 

@@ -14,7 +14,8 @@ from registry.certificates import issue_jobs, operations
 from registry.certificates.awards import refused_results
 from registry.certificates.forms import CertificateFilterForm, CorrectForm, RevokeForm
 from registry.certificates.models import Certificate, CertificateKind, CertificateStatus, IssueJobStatus
-from registry.certificates.scopes import get_certificate_or_404, may_write, readable_certificates
+from registry.certificates.scopes import (get_certificate_or_404, may_write, readable_certificate_parts,
+                                         readable_certificates)
 from registry.core import arguments, settings
 from registry.core.audit import AuditEvent
 from registry.core.db import commit_with_retry, db
@@ -60,13 +61,13 @@ SPECIAL_OMITTED = ("work_type", "level_label")
 @readers
 def list_certificates():
     form = _filter_form()
-    statement = sa.select(Certificate).where(
-        readable_certificates(current_user),
-        *(FILTERS[name](value) for name, value in form.filters().items()))
+    filtered = sa.select(Certificate).where(*(FILTERS[name](value) for name, value in form.filters().items()))
     if fmt := arguments.export_format():
+        statement = filtered.where(readable_certificates(current_user))
         rows = _rows(sorted_statement(statement, COLUMNS, "issued_on", Certificate.id, newest_first=True))
         return send_export("证书", HEADERS, rows, "certificate_list", fmt)
-    page, sorting = paginate(statement.options(*LOADS), COLUMNS, default="issued_on", newest_first=True)
+    page, sorting = paginate(filtered.options(*LOADS), COLUMNS, default="issued_on", newest_first=True,
+                             parts=readable_certificate_parts(current_user))
     return render_template("certificates/certificates.html", page=page, sorting=sorting, form=form,
                            level_labels=LEVEL_LABELS)
 

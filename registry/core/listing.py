@@ -7,6 +7,7 @@ page is as cheap as the first. Then only those rows are loaded, with the page's 
 stay what users know (first / previous / next / last and 第 N 页 links keep working); a page in the middle
 costs a walk over the index entries before it, never a sort of the whole table.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -49,51 +50,94 @@ class IndexedPagination(Pagination):
 
     def _query_count(self) -> int:
         if self._query_args.get("total") is None:
-            ids = self._query_args["ids"].order_by(None).subquery()
-            self._query_args["total"] = db.session.scalar(sa.select(sa.func.count()).select_from(ids))
+            self._query_args["total"] = sum(db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+                                            for ids in self._query_args["counted"])
         return self._query_args["total"]
 
     def _query_items(self) -> list:
         total, offset = self._query_count(), self._query_offset
         if offset >= total:
             return []
-        ids, key = self._query_args["ids"], self._query_args["key"]
+        walk, key = self._query_args["walk"], self._query_args["key"]
         if offset > total // 2:
             # From the far end: the rows after this page, then this page, in the reverse order.
             size = min(self.per_page, total - offset)
-            found = list(db.session.scalars(ids.order_by(*self._query_args["backwards"])
-                                            .limit(size).offset(total - offset - size)))[::-1]
+            found = list(db.session.scalars(walk(False, size, total - offset - size)))[::-1]
         else:
-            found = list(db.session.scalars(ids.order_by(*self._query_args["forwards"])
-                                            .limit(self.per_page).offset(offset)))
+            found = list(db.session.scalars(walk(True, self.per_page, offset)))
         rows = db.session.execute(self._query_args["rows"].where(key.in_(found))).unique().scalars()
         by_id = {getattr(row, key.key): row for row in rows}
         return [by_id[one] for one in found if one in by_id]
 
 
 def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bool = False,
-             rows: sa.Select | None = None) -> tuple[Pagination, Sorting]:
+             rows: sa.Select | None = None, parts: list[sa.ColumnElement[bool]] | None = None,
+             ) -> tuple[Pagination, Sorting]:
     """One page of `statement` (a select of one entity with its scope, filters and eager loads) in the
     requested order; the eager loads run for the page's rows only. `rows` (default: the statement) is what
     the page's rows are loaded with, when they need joins that finding them does not.
 
+    `parts`, when given, are disjoint conditions whose union is the scope, left out of `statement`: a scope
+    that is an OR of two indexed columns (a county's certificates: its holders', and those assessed there of
+    holders from elsewhere) no single index walks in order, so the ids are merged from one walk a part, in the
+    list's order, and counted part by part.
+
     A column may be a tuple: a value and the id of the row it comes from (see the trainee list)."""
     sorting = current_sorting(columns, default, newest_first)
     column = columns[sorting.key]
+    values = column if isinstance(column, tuple) else (column,)
     # A tie-breaker on the primary key keeps pages stable when many rows share the sorted value.
     (key,) = sa.inspect(statement.column_descriptions[0]["entity"]).primary_key
+    if parts is not None and len(parts) == 1:
+        statement, parts = statement.where(*parts), None
+    if parts:
+        walk = _merged_walk([_ids(statement, key).where(part) for part in parts], key, values, sorting.descending)
+        counted = [_ids(statement, key).where(part) for part in parts]
+    else:
+        walk, counted = _walk(_ids(statement, key), values, key, sorting.descending), [_ids(statement, key)]
     page = IndexedPagination(
         page=arguments.integer("page", 1),
         per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
         max_per_page=MAX_PER_PAGE, error_out=False,
-        ids=_ids(statement, key), key=key, rows=statement if rows is None else rows,
-        forwards=ordering(column, [key], sorting.descending),
-        backwards=ordering(column, [key], not sorting.descending),
+        walk=walk, counted=counted, key=key, rows=statement if rows is None else rows,
     )
     return page, sorting
+
+
+Walk = Callable[[bool, int, int], sa.Select]  # (in the list's order?, limit, offset) → the ids of that stretch
 
 
 def _ids(statement: sa.Select, key: sa.Column) -> sa.Select:
     """The statement's FROM and WHERE selecting only the key: its eager loads have no entity to load here."""
     ids = sa.select(key).select_from(*statement.get_final_froms())
     return ids if statement.whereclause is None else ids.where(statement.whereclause)
+
+
+def _walk(ids: sa.Select, values: tuple, key, descending: bool) -> Walk:
+    def stretch(forwards: bool, limit: int, offset: int) -> sa.Select:
+        return ids.order_by(*ordering(values, [key], descending == forwards)).limit(limit).offset(offset)
+    return stretch
+
+
+def _merged_walk(parts: list[sa.Select], key: sa.Column, values: tuple, descending: bool) -> Walk:
+    """The ids of every part, merged in the list's order: each part walks its own index.
+
+    SQLite merges the parts' ordered walks when the compound SELECT itself is ordered. PostgreSQL 15 sorts a
+    UNION ALL whole (no Merge Append here), so each part first stops after the rows the stretch can need."""
+    labelled = [value.label(f"sorted_{number}") for number, value in enumerate(values)]
+    names = [label.name for label in labelled]
+    walks = [part.add_columns(*labelled) for part in parts]
+
+    def ordered(columns, down: bool) -> list:
+        return ordering(tuple(columns[name] for name in names), [columns[key.key]], down)
+
+    def stretch(forwards: bool, limit: int, offset: int) -> sa.Select:
+        down = descending == forwards
+        if db.session.get_bind().dialect.name == "sqlite":
+            merged = sa.union_all(*walks)
+            return merged.order_by(*ordered(merged.selected_columns, down)).limit(limit).offset(offset)
+        heads = [walk.order_by(*ordered(walk.selected_columns, down)).limit(limit + offset).subquery()
+                 for walk in walks]
+        merged = sa.union_all(*(sa.select(head) for head in heads)).subquery("parts")
+        return sa.select(merged.c[key.key]).order_by(*ordered(merged.c, down)).limit(limit).offset(offset)
+    return stretch
