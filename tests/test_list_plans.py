@@ -88,8 +88,9 @@ def test_each_sortable_certificate_column_has_its_index(certificates, make_user,
 
 @pytest.mark.parametrize("path", ["/certificates", "/certificates?page=3&per_page=1"])
 def test_a_county_merges_two_index_walks_of_its_stored_counties(certificates, make_user, login, path):
-    """Its holders' certificates, then those assessed there of holders from elsewhere: each part walks its own
-    county index in date order, read from the index alone, and the two are merged, never sorted."""
+    """Its holders' certificates, then those assessed there of holders from elsewhere: each part walks an index
+    in date order (on SQLite its own county index, read from the index alone) and the two are merged, never
+    sorted; each part is counted on its own, without OR."""
     county = login(make_user(Role.COUNTY, county_code="410221"))
     with recorded() as statements:
         assert county.get(path).status_code == 200
@@ -99,11 +100,13 @@ def test_a_county_merges_two_index_walks_of_its_stored_counties(certificates, ma
                for sql, _parameters in found)
     (walk, parameters), = [(sql, parameters) for sql, parameters in found if "UNION ALL" in sql]
     text = plan(walk, parameters)
-    assert "ix_certificates_holder_county" in text and "ix_certificates_batch_county" in text, text
     if db.engine.dialect.name == "postgresql":
-        # Index-only or not is the visibility map's say on a test's fresh rows; the merge is the point.
+        # Which index gives each part its order is the statistics' say: on a test's few rows (or stale counts
+        # left by earlier tests) the date index filtered may win; at 1.35M it is the county indexes
+        # (docs/BENCHMARKS.md). The merge of two ordered walks, never a sort, is the point.
         assert "Merge Append" in text and not re.search(r"Sort\s+\(cost", text), text
     else:
+        assert "ix_certificates_holder_county" in text and "ix_certificates_batch_county" in text, text
         assert "MERGE (UNION ALL)" in text and "TEMP B-TREE" not in text, text
         assert text.count("COVERING INDEX") == 2, text
     counts = [(sql, parameters) for sql, parameters in found if sql.startswith("SELECT count(")]
