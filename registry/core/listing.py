@@ -90,11 +90,11 @@ def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bo
     (key,) = sa.inspect(statement.column_descriptions[0]["entity"]).primary_key
     if parts is not None and len(parts) == 1:
         statement, parts = statement.where(*parts), None
+    counted = [_ids(statement, key).where(part) for part in parts] if parts else [_ids(statement, key)]
     if parts:
-        walk = _merged_walk([_ids(statement, key).where(part) for part in parts], key, values, sorting.descending)
-        counted = [_ids(statement, key).where(part) for part in parts]
+        walk = _merged_walk(counted, key, values, sorting.descending)
     else:
-        walk, counted = _walk(_ids(statement, key), values, key, sorting.descending), [_ids(statement, key)]
+        walk = _walk(counted[0], values, key, sorting.descending)
     page = IndexedPagination(
         page=arguments.integer("page", 1),
         per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
@@ -115,7 +115,8 @@ def _ids(statement: sa.Select, key: sa.Column) -> sa.Select:
 
 def _walk(ids: sa.Select, values: tuple, key, descending: bool) -> Walk:
     def stretch(forwards: bool, limit: int, offset: int) -> sa.Select:
-        return ids.order_by(*ordering(values, [key], descending == forwards)).limit(limit).offset(offset)
+        down = descending if forwards else not descending
+        return ids.order_by(*ordering(values, [key], down)).limit(limit).offset(offset)
     return stretch
 
 
@@ -132,7 +133,7 @@ def _merged_walk(parts: list[sa.Select], key: sa.Column, values: tuple, descendi
         return ordering(tuple(columns[name] for name in names), [columns[key.key]], down)
 
     def stretch(forwards: bool, limit: int, offset: int) -> sa.Select:
-        down = descending == forwards
+        down = descending if forwards else not descending
         if db.session.get_bind().dialect.name == "sqlite":
             merged = sa.union_all(*walks)
             return merged.order_by(*ordered(merged.selected_columns, down)).limit(limit).offset(offset)
