@@ -1,7 +1,9 @@
 """The public verify call (GET /api/v1/certificates/<number>) beside hello-world in the same gunicorn server.
 
 The [API] issue: the verify call sustains at least half the requests per second of a hello-world endpoint in
-the same gunicorn server on this machine, under bounded load on 127.0.0.1, measured side by side.
+the same gunicorn server on this machine, under bounded load on 127.0.0.1, measured side by side; the
+[City scale] issue (#17) raised the target to 0.6×, with the rate limiter on and its counters shared by the
+workers.
 
 One server, started the way `registry serve` starts it (registry.server.exec_gunicorn: gunicorn with
 registry/gunicorn_config.py, its default 2 sync workers each building the app after the fork, access log on
@@ -42,7 +44,7 @@ from registry.core.db import db
 
 NAME = "verify_api"
 DEFAULT_ROWS = 300  # certificates issued; one more is revoked
-RATIO_LIMIT = 2.0  # a verify request may take at most twice a hello-world one: ≥ 0.5× its rate
+RATIO_LIMIT = 1 / 0.6  # [City scale] (#17): verify sustains ≥ 0.6× hello-world's rate (the [API] issue asked 0.5×)
 WORKERS = 2  # `registry serve`'s default
 CONNECTIONS = 8
 SECONDS = 5.0
@@ -417,7 +419,7 @@ def results(backend: str, runs: dict[str, list[Run]], ceiling: Run, loads: list[
     def compared(title: str, ours: str, raw: str, limit: float | None = None, more: str = "") -> Result:
         """Rows: `ours`'s requests; seconds: those requests at each side's median rate."""
         requests = sum(run.requests for run in runs[ours])
-        target = f" (target ≥ {1 / limit:g}×)" if limit else ""
+        target = f" (target ≥ {1 / limit:.2g}×)" if limit else ""
         note = f"{ours}/{raw} {rate[ours] / rate[raw]:.2f}×{target}; {side(ours)}; {side(raw)}{more}"
         return Result(title, backend, requests, requests / rate[ours], requests / rate[raw], limit=limit,
                       cpu_ratio=cpu[ours] / cpu[raw] if cpu[ours] and cpu[raw] else None, note=note)

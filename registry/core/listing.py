@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
-from registry.core import arguments
+from registry.core import arguments, row_counts
 from registry.core.db import db
 
 MAX_PER_PAGE = 200
@@ -50,8 +50,7 @@ class IndexedPagination(Pagination):
 
     def _query_count(self) -> int:
         if self._query_args.get("total") is None:
-            self._query_args["total"] = sum(db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
-                                            for ids in self._query_args["counted"])
+            self._query_args["total"] = sum(_count(ids) for ids in self._query_args["counted"])
         return self._query_args["total"]
 
     def _query_items(self) -> list:
@@ -102,6 +101,14 @@ def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bo
         walk=walk, counted=counted, key=key, rows=statement if rows is None else rows,
     )
     return page, sorting
+
+
+def _count(ids: sa.Select) -> int:
+    """An unfiltered whole table's kept row count, else a count of the ids."""
+    kept = row_counts.kept_total(ids)
+    if kept is not None:
+        return kept
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
 
 
 Walk = Callable[[bool, int, int], sa.Select]  # (in the list's order?, limit, offset) → the ids of that stretch

@@ -40,6 +40,27 @@ class AuditEvent(db.Model):
     )
 
 
+class RowCount(db.Model):
+    """行数 — how many rows a large table holds, kept by database triggers (registry/core/row_counts.py), so that
+    an unfiltered list need not count a million rows to show its total and its last page."""
+
+    __tablename__ = "row_counts"
+
+    table_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    rows: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class RowCountChange(db.Model):
+    """A change to a table's row count not yet folded into row_counts (PostgreSQL: one per writing statement,
+    so that concurrent writers add rows here instead of queueing for one counter row)."""
+
+    __tablename__ = "row_count_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.String(64), index=True)
+    change: Mapped[int] = mapped_column(sa.BigInteger)
+
+
 class JobStatus(enum.StrEnum):
     CHECKING = "checking"
     CHECKED = "checked"

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.accounts.models import User
+from registry.core import row_counts
 from registry.core.roles import Role
 from registry.core.db import db
 from registry.organizations.models import Agency, AgencyStatus, TrainingInstitution
@@ -28,7 +29,7 @@ def landing_figures(user: User) -> list[tuple[str, object]]:
         return [
             ("备案评价机构（正常）", _count(sa.select(sa.func.count()).where(Agency.status == AgencyStatus.ACTIVE))),
             ("培训机构", _count(sa.select(sa.func.count(TrainingInstitution.id)))),
-            ("登记人员", _count(sa.select(sa.func.count(Person.id)))),
+            ("登记人员", row_counts.rows_in(Person.__tablename__)),
         ]
     if user.role is Role.COUNTY:
         return [

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from registry.certificates.models import Certificate
+from registry.core import row_counts
 from registry.core.db import db
 from registry.core.models import Setting
 from registry.stats import breakdown_tally, funnel_tally, tally
@@ -65,7 +66,13 @@ def differences() -> list[Difference]:
     for (county_code, day), counts in recounted.items():
         recounted_months[county_code, day.replace(day=1)].update(counts)
     return (_compare(recounted, kept()) + _compare(recounted_months, kept_months())
-            + breakdown_differences() + funnel_differences())
+            + breakdown_differences() + funnel_differences() + row_count_differences())
+
+
+def row_count_differences() -> list[Difference]:
+    """Where a table's kept row count (the lists' totals) differs from counting it."""
+    return [Difference("全市", "—", f"表行数（{table_name}）", kept, counted)
+            for table_name, kept, counted in row_counts.differences()]
 
 
 def breakdown_differences() -> list[Difference]:
@@ -125,6 +132,7 @@ def rebuild() -> None:
     tally.refresh("class", tally.class_contributions(classes))
     breakdown_tally.rebuild()
     funnel_tally.rebuild()
+    row_counts.reset()
 
 
 def rebuild_if_missing() -> bool:
