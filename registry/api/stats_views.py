@@ -8,7 +8,7 @@ from registry.api.schemas import ID
 from registry.api.spec import documented, exactly
 from registry.api.views import bp
 from registry.core.errors import Forbidden, InvalidInput
-from registry.stats import coverage as coverage_queries, drilldowns
+from registry.stats import coverage as coverage_queries, drilldown_tables, drilldowns
 from registry.stats.filters import ROLES, parse_as_of, parse_filters, visible_counties
 from registry.stats.tables import DIMENSIONS, drilldown_table, funnel_tables, recent_months
 
@@ -29,7 +29,7 @@ TABLE = exactly({
     "rows": {"type": "array", "items": ROW}, "total": ROW | {"type": ["object", "null"]}})
 
 
-def table_json(table: drilldowns.Table) -> dict:
+def table_json(table: drilldown_tables.Table) -> dict:
     def plain(row: dict | None) -> dict | None:
         return None if row is None else {key: value for key, value in row.items() if not key.startswith("_")}
 

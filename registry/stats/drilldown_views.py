@@ -17,7 +17,7 @@ from registry.core import background_files
 from registry.core.exports import send_export, send_export_file
 from registry.organizations.models import TrainingInstitution
 from registry.reference.queries import county_choices
-from registry.stats import drilldowns, funnel, leak_exports
+from registry.stats import drilldown_tables, funnel, leak_exports
 from registry.stats.charts import bar_chart, line_chart
 from registry.stats.filters import ROLES, Filters, parse_filters
 from registry.stats.tables import DIMENSIONS, FUNNEL_TABLES, drilldown_table, funnel_tables, recent_months
@@ -50,7 +50,7 @@ def drilldown(dimension: str):
                  table=table, charts=_charts(table, dimension))
 
 
-def _charts(table: drilldowns.Table, dimension: str) -> list[tuple[str, object]]:
+def _charts(table: drilldown_tables.Table, dimension: str) -> list[tuple[str, object]]:
     """(caption, SVG) per charted column; bars stop at the first rows, in the table's order (months never do)."""
     charts = []
     for key in table.charts:
@@ -90,7 +90,7 @@ def funnel_page():
     return _page("stats/funnel.html", None, filters=filters, tables=tables, chart=chart)
 
 
-def _link_leaks(table: drilldowns.Table, name: str, filters: Filters) -> None:
+def _link_leaks(table: drilldown_tables.Table, name: str, filters: Filters) -> None:
     """Each leak figure links to its list, narrowed to the row's county or institution and the same dates."""
     dates = {key: value.isoformat() for key, value in (("from", filters.date_from), ("to", filters.date_to))
              if value}

@@ -21,7 +21,7 @@ from registry.people.models import Person
 from registry.reference.models import County
 from registry.reference.queries import current_counties
 from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
-from registry.stats.drilldowns import Table, TableColumn, rate
+from registry.stats.drilldown_tables import Table, TableColumn, rate
 from registry.training.models import Enrollment, EnrollmentStatus, TrainingClass
 
 STAGES = {"enrolled": "报名人次", "completed": "结业人次", "assessed": "参加认定人次", "passed": "认定合格人次",

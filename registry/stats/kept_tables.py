@@ -13,7 +13,7 @@ from collections import Counter
 import sqlalchemy as sa
 
 from registry.core.db import db
-from registry.stats import drilldowns
+from registry.stats import drilldown_tables
 from registry.stats.filters import Filters
 from registry.stats.models import BreakdownDay, BreakdownMonth
 from registry.stats.periods import in_period, monthly_sums, pieces
@@ -23,7 +23,7 @@ MONTH_MEASURES = {"new_holders": "holders", "certificates": "certificates_valid"
                   "completions": "completions"}
 
 
-def table(dimension: str, filters: Filters) -> drilldowns.Table | None:
+def table(dimension: str, filters: Filters) -> drilldown_tables.Table | None:
     """The dimension's table from the kept totals, or None when the totals cannot answer this filter."""
     if dimension == "program":  # training only: the kind does not apply
         return _by_program(filters)
@@ -38,7 +38,7 @@ def table(dimension: str, filters: Filters) -> drilldowns.Table | None:
     return readers[dimension](filters) if dimension in readers else None
 
 
-def _by_level(filters: Filters) -> drilldowns.Table:
+def _by_level(filters: Filters) -> drilldown_tables.Table:
     measures = ["holders", *(f"level_{level}" for level in LEVELS), "certificates_valid",
                 *(f"certificates_level_{level}" for level in LEVELS)]
     sums = Counter()
@@ -48,48 +48,48 @@ def _by_level(filters: Filters) -> drilldowns.Table:
     holders_at = {level: sums[f"level_{level}"] - sums[f"level_{level - 1}"] for level in LEVELS}
     certificates_at: dict[int | None, int] = {level: sums[f"certificates_level_{level}"] for level in LEVELS}
     certificates_at[None] = sums["certificates_valid"] - sum(certificates_at.values())
-    return drilldowns.level_table(holders_at, certificates_at, sums["holders"])
+    return drilldown_tables.level_table(holders_at, certificates_at, sums["holders"])
 
 
-def _by_month(filters: Filters) -> drilldowns.Table:
+def _by_month(filters: Filters) -> drilldown_tables.Table:
     sums = monthly_sums(list(MONTH_MEASURES.values()), filters.county_codes, filters.date_from, filters.date_to)
     figures = {month: Counter({key: counts[measure] for key, measure in MONTH_MEASURES.items()})
                for month, counts in sums.items() if any(counts.values())}
-    return drilldowns.month_table(figures, filters.date_from, filters.date_to)
+    return drilldown_tables.month_table(figures, filters.date_from, filters.date_to)
 
 
-def _by_occupation(filters: Filters) -> drilldowns.Table:
+def _by_occupation(filters: Filters) -> drilldown_tables.Table:
     sums = breakdown_sums("occupation", ["holders", "certificates_valid", "enrolments"], filters)
     figures = {None if value == "" else int(value): Counter(
         holders=counts["holders"], certificates=counts["certificates_valid"], enrolments=counts["enrolments"])
         for value, counts in sums.items()}
-    return drilldowns.occupation_table(figures, filters.top)
+    return drilldown_tables.occupation_table(figures, filters.top)
 
 
-def _by_key_group(filters: Filters) -> drilldowns.Table:
+def _by_key_group(filters: Filters) -> drilldown_tables.Table:
     sums = breakdown_sums("key_group", ["holders", "enrolments", "completions"], filters)
-    return drilldowns.key_group_table({int(value): counts for value, counts in sums.items()})
+    return drilldown_tables.key_group_table({int(value): counts for value, counts in sums.items()})
 
 
-def _by_program(filters: Filters) -> drilldowns.Table:
+def _by_program(filters: Filters) -> drilldown_tables.Table:
     sums = breakdown_sums("program", ["enrolments", "completions", "subsidised"], filters)
-    return drilldowns.program_table({value or None: dict(counts) for value, counts in sums.items()})
+    return drilldown_tables.program_table({value or None: dict(counts) for value, counts in sums.items()})
 
 
-def _by_agency(filters: Filters) -> drilldowns.Table:
+def _by_agency(filters: Filters) -> drilldown_tables.Table:
     measures = {"assessed": "assessed", "passed": "passed", "certificates": "certificates_valid",
                 "holders": "holders", "revoked": "certificates_revoked"}
     sums = breakdown_sums("agency", list(measures.values()), filters)
-    return drilldowns.agency_table({
+    return drilldown_tables.agency_table({
         None if value == "" else int(value): Counter({key: counts[measure] for key, measure in measures.items()})
         for value, counts in sums.items() if counts["assessed"] or counts["certificates_valid"]
         or counts["certificates_revoked"]})
 
 
-def _by_institution(filters: Filters) -> drilldowns.Table:
+def _by_institution(filters: Filters) -> drilldown_tables.Table:
     measures = ["classes", "enrolments", "completions", "subsidised"]
     sums = breakdown_sums("institution", measures, filters)
-    return drilldowns.institution_table({int(value): {measure: counts[measure] for measure in measures}
+    return drilldown_tables.institution_table({int(value): {measure: counts[measure] for measure in measures}
                                          for value, counts in sums.items() if counts["enrolments"]})
 
 

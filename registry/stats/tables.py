@@ -1,7 +1,7 @@
 """The tables under the filter bar: what the drill-down and funnel pages show, export, and the API returns."""
 from datetime import date
 
-from registry.stats import drilldowns, funnel, kept_tables
+from registry.stats import drilldown_tables, drilldowns, funnel, kept_tables
 from registry.stats.filters import Filters
 
 MONTHS_BY_DEFAULT = 24
@@ -18,7 +18,7 @@ DIMENSIONS = {
 FUNNEL_TABLES = {"county": ("培训—认定—取证漏斗（按县区）", "县区"),
                  "institution": ("培训—认定—取证漏斗（按培训机构）", "培训机构")}
 
-def drilldown_table(dimension: str, filters: Filters) -> drilldowns.Table:
+def drilldown_table(dimension: str, filters: Filters) -> drilldown_tables.Table:
     """The table of one dimension under the filter bar: what the page shows, exports and the API returns."""
     kept = kept_tables.table(dimension, filters)
     if kept is not None:
@@ -33,7 +33,7 @@ def drilldown_table(dimension: str, filters: Filters) -> drilldowns.Table:
     return query(**arguments)
 
 
-def funnel_tables(filters: Filters) -> dict[str, drilldowns.Table]:
+def funnel_tables(filters: Filters) -> dict[str, drilldown_tables.Table]:
     by = {"county": funnel.funnel_by_county, "institution": funnel.funnel_by_institution}
     tables = {}
     for name, (title, label) in FUNNEL_TABLES.items():

@@ -18,7 +18,7 @@ from registry.core.db import db
 from registry.people.identity import resident_id_check_char
 from registry.people.models import KEY_GROUP_LABELS, KeyGroup
 from registry.reference.models import LEVEL_LABELS, Program
-from registry.stats import drilldowns
+from registry.stats import drilldown_tables, drilldowns
 from registry.stats.coverage import coverage
 from registry.training.models import ClassStatus
 from registry.training.operations import enroll_person, record_completion, record_dropout
@@ -162,7 +162,7 @@ class Recount:
                                for c in self.valid())
         figures = {LEVEL_LABELS[level]: (holders[level], certificates[level]) for level in range(1, 6)}
         everyone = {c["person_id"] for c in self.valid()}
-        figures[drilldowns.NO_LEVEL] = (len(everyone - set(best)), certificates[None])
+        figures[drilldown_tables.NO_LEVEL] = (len(everyone - set(best)), certificates[None])
         return figures
 
     def by_occupation(self) -> dict:
@@ -304,7 +304,7 @@ def test_the_hand_built_world_reads_as_intended(world):
     level = {row["level"]: row for row in drilldowns.holders_by_level().rows}
     # 老持证 (三级 beats 五级), 被更正's replacement, 龙亭人, 历史2's 职业资格证书; 技师 二级; 历史1 has no level.
     assert level["三级/高级工"]["holders"] == 4 and level["五级/初级工"]["certificates"] == 1
-    assert level["二级/技师"]["holders"] == 1 and level[drilldowns.NO_LEVEL]["holders"] == 1
+    assert level["二级/技师"]["holders"] == 1 and level[drilldown_tables.NO_LEVEL]["holders"] == 1
     groups = {row["group"]: row for row in drilldowns.by_key_group().rows}
     assert groups["退役军人"]["holders"] == 2 and groups["农村劳动力"]["holders"] == 1
     assert groups["农村劳动力"]["enrolments"] == 3 and groups["农村劳动力"]["completions"] == 2
@@ -426,7 +426,7 @@ def test_a_bar_chart_draws_only_the_first_rows_of_a_long_table(app):
     from registry.stats.drilldown_views import CHART_BARS, _charts
 
     rows = [{"name": f"机构{index}", "enrolments": 100 - index} for index in range(CHART_BARS + 5)]
-    table = drilldowns.Table("按培训机构", [drilldowns.TableColumn("name", "培训机构"),
-                                       drilldowns.TableColumn("enrolments", "培训人次")], rows, charts=("enrolments",))
+    columns = [drilldown_tables.TableColumn("name", "培训机构"), drilldown_tables.TableColumn("enrolments", "培训人次")]
+    table = drilldown_tables.Table("按培训机构", columns, rows, charts=("enrolments",))
     [(caption, svg)] = _charts(table, "institution")
     assert f"前 {CHART_BARS} 行" in caption and f"机构{CHART_BARS - 1}<" in svg and f"机构{CHART_BARS}<" not in svg

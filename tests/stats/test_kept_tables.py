@@ -8,7 +8,7 @@ from registry.certificates.models import CertificateKind
 from registry.core.db import db
 from registry.demo_data import generate_demo_data
 from registry.people.models import KEY_GROUP_LABELS, KeyGroup
-from registry.stats import drilldowns, kept_tables, rebuild
+from registry.stats import drilldown_tables, kept_tables, rebuild
 from registry.stats.filters import Filters
 from registry.stats.models import BreakdownMonth
 from registry.stats.tables import DIMENSIONS, drilldown_table
@@ -32,7 +32,7 @@ EVERY_TABLE = len(COUNTIES) * (len(ANY_RANGE) * len(RANGES)
                                + len(OPEN_START) * sum(1 for date_from, _date_to in RANGES if date_from is None))
 
 
-def raw(dimension: str, filters: Filters) -> drilldowns.Table:
+def raw(dimension: str, filters: Filters) -> drilldown_tables.Table:
     _label, query, uses_kind = DIMENSIONS[dimension]
     arguments = {"county_codes": filters.county_codes, "date_from": filters.date_from, "date_to": filters.date_to}
     if uses_kind:
