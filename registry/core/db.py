@@ -92,14 +92,22 @@ def commit_with_retry(work, attempts: int = 10):
     raise AssertionError("unreachable")
 
 
+# Tables a migration makes that no model declares: SQLite's full-text index of names (0027) and the shadow
+# tables FTS5 keeps it in (persons_name_trigrams_data, _idx, _docsize, _config).
+UNMODELLED_TABLES = ("persons_name_trigrams",)
+
+
 def declared_for(dialect_name: str):
-    """Alembic's include_object: leave out what the models declare for another engine only.
+    """Alembic's include_object: leave out what the models declare for another engine only, and the tables
+    no model declares (UNMODELLED_TABLES).
 
     An index marked `.ddl_if(dialect="postgresql")` (pg_trgm's) exists on PostgreSQL alone; without this,
     comparing the models with a SQLite database would report it missing.
     """
 
-    def include(item, _name, _type, _reflected, _compare_to) -> bool:
+    def include(item, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and reflected and compare_to is None and name.startswith(UNMODELLED_TABLES):
+            return False
         condition = getattr(item, "_ddl_if", None)
         return condition is None or condition.dialect in (None, dialect_name)
 

@@ -17,7 +17,8 @@ def people(make_person):
 
 @pytest.mark.parametrize("part, expected", [
     ("卫东", {"王卫东", "李卫东", "卫东_1"}), ("王卫", {"王卫东", "王卫"}), ("王卫东", {"王卫东"}),
-    ("东_", {"卫东_1"}), ("_", {"卫东_1"}), ("%", set()),
+    ("东_", {"卫东_1"}), ("_", {"卫东_1"}), ("%", set()), ("卫东_", {"卫东_1"}), ("卫东_1", {"卫东_1"}),
+    ("%_%", set()), ('"卫东', set()), ("东 _", set()),
 ])
 def test_finds_names_holding_the_part_with_wildcards_taken_literally(people, part, expected):
     assert set(db.session.scalars(sa.select(Person.name).where(name_contains(part)))) == expected
@@ -40,3 +41,34 @@ def test_the_trigram_index_is_for_three_characters_or_more(people, part, trigram
         pytest.skip("pg_trgm is PostgreSQL's")
     text = every_plan_but_a_sequential_scan(name_contains(part))
     assert ("ix_persons_name_trigrams" in text) is trigrams, text
+
+
+def trigram_index_agrees_with_names() -> None:
+    """FTS5's own check of an external-content index against the table it indexes (raises when they differ)."""
+    db.session.execute(sa.text("INSERT INTO persons_name_trigrams (persons_name_trigrams, rank) "
+                               "VALUES ('integrity-check', 1)"))
+
+
+def test_sqlite_keeps_its_name_index_through_renames_and_deletions(people):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the FTS5 trigram table is SQLite's")
+    person = db.session.scalar(sa.select(Person).where(Person.name == "王卫东"))
+    person.name = "赵卫国"
+    db.session.commit()
+    found = set(db.session.scalars(sa.select(Person.name).where(name_contains("卫东_"))))
+    assert found == {"卫东_1"}
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("赵卫国")))) == {"赵卫国"}
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("王卫东")))) == set()
+    db.session.execute(sa.delete(Person).where(Person.name == "李卫东"))
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("李卫东")))) == set()
+    trigram_index_agrees_with_names()
+
+
+def test_sqlite_searches_three_characters_in_its_trigram_table(people):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the FTS5 trigram table is SQLite's")
+    statement = sa.select(sa.func.count()).select_from(Person).where(name_contains("王卫东"))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " / ".join(row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "persons_name_trigrams VIRTUAL TABLE" in plan and "SCAN persons USING" not in plan, plan
