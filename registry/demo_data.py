@@ -242,7 +242,8 @@ class DemoGenerator:
     def _enrolment(self, values: dict, class_id: int, person_id: int, running: bool) -> dict:
         starts_on, ends_on = values["starts_on"], values["ends_on"]
         late = self.rng.randint(0, min(3, (ends_on - starts_on).days))
-        row = {"class_id": class_id, "person_id": person_id, "status": EnrollmentStatus.ENROLLED,
+        row = {"class_id": class_id, "class_county_code": values["county_code"], "person_id": person_id,
+               "status": EnrollmentStatus.ENROLLED,
                "enrolled_on": starts_on + timedelta(days=late), "completed_on": None, "attended_hours": None}
         if running:
             return row

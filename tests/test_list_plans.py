@@ -183,6 +183,29 @@ def test_other_lists_walk_their_order_index(certificates, make_class, make_perso
         assert_ordered_by_index(plan(sql, parameters), index)
 
 
+def test_a_county_trainee_list_walks_its_stored_county_index(make_class, make_person, make_user, login):
+    """The county stored on each enrolment: the page's ids in date order and the count from one index,
+    no probe of the county's classes (#17)."""
+    from registry.training.operations import enroll_person
+    for county_code in ("410221", "410223"):
+        training_class = make_class(county_code=county_code)
+        for _ in range(2):
+            enroll_person(None, training_class, make_person())
+    db.session.commit()
+    county = login(make_user(Role.COUNTY, county_code="410221"))
+    with recorded() as statements:
+        assert "共 2 条" in county.get("/training/trainees").get_data(as_text=True)
+    found = [(sql, parameters) for sql, parameters in statements
+             if ("count(" in sql or sql.startswith("SELECT enrollments.id \nFROM")) and "class_county_code" in sql]
+    assert len(found) == 2 and all("training_classes" not in sql for sql, _ in found), found
+    for sql, parameters in found:
+        text = plan(sql, parameters)
+        if "LIMIT" in sql:
+            assert_ordered_by_index(text, "ix_enrollments_class_county")
+        else:
+            assert "ix_enrollments_class_county" in text, text
+
+
 @pytest.fixture
 def named_persons(make_person):
     """Two people named 王卫东 (one in 杞县, one in 兰考县) and one 李卫东 in 杞县."""

@@ -66,7 +66,20 @@ def differences() -> list[Difference]:
     for (county_code, day), counts in recounted.items():
         recounted_months[county_code, day.replace(day=1)].update(counts)
     return (_compare(recounted, kept()) + _compare(recounted_months, kept_months())
-            + breakdown_differences() + funnel_differences() + row_count_differences())
+            + breakdown_differences() + funnel_differences() + row_count_differences()
+            + stored_county_differences())
+
+
+_CLASS_COUNTY = sa.select(TrainingClass.county_code).where(TrainingClass.id == Enrollment.class_id).scalar_subquery()
+
+
+def stored_county_differences() -> list[Difference]:
+    """Enrolments whose stored class county (the county lists read it) differs from their class's."""
+    rows = db.session.execute(sa.select(Enrollment.id, Enrollment.class_county_code, _CLASS_COUNTY.label("county"))
+                              .where(Enrollment.class_county_code.is_distinct_from(_CLASS_COUNTY))
+                              .order_by(Enrollment.id))
+    return [Difference(row.county, "—", f"参训记录所存培训地点（参训记录 {row.id}）", row.class_county_code or "无",
+                       row.county) for row in rows]
 
 
 def row_count_differences() -> list[Difference]:
@@ -133,6 +146,8 @@ def rebuild() -> None:
     breakdown_tally.rebuild()
     funnel_tally.rebuild()
     row_counts.reset()
+    db.session.execute(sa.update(Enrollment).where(Enrollment.class_county_code.is_distinct_from(_CLASS_COUNTY))
+                       .values(class_county_code=_CLASS_COUNTY).execution_options(synchronize_session=False))
 
 
 def rebuild_if_missing() -> bool:

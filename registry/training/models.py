@@ -96,6 +96,9 @@ class Enrollment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     class_id: Mapped[int] = mapped_column(sa.ForeignKey("training_classes.id"))
+    # The class's county, stored with each enrolment so that a county's trainee list and its count walk one
+    # index (#17); every writer fills it and update_class moves it with the class.
+    class_county_code: Mapped[str | None] = mapped_column(sa.String(6))
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id"), index=True)
     enrolled_on: Mapped[date]
     status: Mapped[EnrollmentStatus] = mapped_column(enum_type(EnrollmentStatus), default=EnrollmentStatus.ENROLLED)
@@ -113,6 +116,7 @@ class Enrollment(db.Model):
         sa.Index("ix_enrollments_enrolled_on", "enrolled_on", "id"),
         sa.Index("ix_enrollments_status", "status", "id"),
         sa.Index("ix_enrollments_class_id", "class_id", "id"),
+        sa.Index("ix_enrollments_class_county", "class_county_code", "enrolled_on", "id"),
     )
 
 

@@ -68,6 +68,9 @@ def update_class(actor, training_class: TrainingClass, **values) -> None:
     before = class_fields(training_class)
     for key, value in values.items():
         setattr(training_class, key, value)
+    if before["county_code"] != training_class.county_code:
+        db.session.execute(sa.update(Enrollment).where(Enrollment.class_id == training_class.id)
+                           .values(class_county_code=training_class.county_code))
     note_classes_changed([training_class.id])  # its county or subsidy may have changed
     old, new = changes(before, class_fields(training_class))
     if new:
@@ -205,8 +208,8 @@ def enroll_person(actor, training_class: TrainingClass, person: Person,
         Enrollment.class_id == training_class.id, Enrollment.person_id == person.id,
     )):
         raise InvalidInput("document_number", "证件号码：该人员已在本班")
-    enrollment = Enrollment(class_id=training_class.id, person_id=person.id, enrolled_on=enrolled_on,
-                            status=EnrollmentStatus.ENROLLED)
+    enrollment = Enrollment(class_id=training_class.id, class_county_code=training_class.county_code,
+                            person_id=person.id, enrolled_on=enrolled_on, status=EnrollmentStatus.ENROLLED)
     db.session.add(enrollment)
     db.session.flush()
     note_classes_changed([training_class.id])

@@ -1,6 +1,6 @@
 """Read-only training queries: the filtered class and trainee lists, their tallies, choices and exports.
 (The cockpit counts training in registry/stats/.)"""
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -44,13 +44,17 @@ def filtered_classes(scope: sa.ColumnElement[bool], filters: ClassFilters) -> sa
 
 
 def filtered_enrollments(scope: sa.ColumnElement[bool], filters: TraineeFilters) -> sa.Select:
-    """The enrolments alone, their classes' and persons' conditions as IN subqueries: counting a city's
-    enrolments then reads no class or person row unless a condition needs it (#17). `with_holders` adds the
-    joins the page's rows and the export load."""
+    """The enrolments in `scope` (a WHERE clause on Enrollment, see training/scopes.py) alone, their classes'
+    and persons' conditions as IN subqueries: counting a city's enrolments then reads no class or person row
+    unless a condition needs it (#17). `with_holders` adds the joins the page's rows and the export load."""
     statement = sa.select(Enrollment)
-    if not isinstance(scope, sa.sql.elements.True_) or any(
-            getattr(filters, field.name) is not None for field in fields(ClassFilters)):
-        classes = _class_conditions(sa.select(TrainingClass.id).where(scope), filters)
+    if not isinstance(scope, sa.sql.elements.True_):
+        statement = statement.where(scope)
+    if filters.county_code is not None:  # the county stored on each enrolment, as a county's own scope
+        statement = statement.where(Enrollment.class_county_code == filters.county_code)
+    class_filters = replace(filters, county_code=None)
+    if any(getattr(class_filters, field.name) is not None for field in fields(ClassFilters)):
+        classes = _class_conditions(sa.select(TrainingClass.id), class_filters)
         statement = statement.where(Enrollment.class_id.in_(classes))
     persons = [condition(value) for value, condition in (
         (filters.key_group, lambda value: Person.key_groups.op("&")(value) != 0),

@@ -149,10 +149,12 @@ class RosterImporter(ClassImporter):
             db.session.execute(persons.update().where(persons.c.id == sa.bindparam("person_id"))
                                .values(key_groups=persons.c.key_groups.op("|")(sa.bindparam("groups"))), groups)
             _note_group_gains(groups)
-        class_id = self.training_class.id  # an ORM attribute read costs more than a local, 1,000 times a chunk
+        # ORM attribute reads cost more than locals, 1,000 times a chunk.
+        class_id, county_code = self.training_class.id, self.training_class.county_code
         note_classes_changed([class_id])
         db.session.execute(sa.insert(Enrollment.__table__), [
-            {"class_id": class_id, "person_id": fields.get("person_id") or ids[fields["digest"]],
+            {"class_id": class_id, "class_county_code": county_code,
+             "person_id": fields.get("person_id") or ids[fields["digest"]],
              "enrolled_on": fields["enrolled_on"], "status": EnrollmentStatus.ENROLLED}
             for fields in payloads
         ])

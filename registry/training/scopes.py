@@ -9,6 +9,17 @@ from registry.organizations.models import AgencyScope
 from registry.training.models import Enrollment, TrainingClass
 
 
+def readable_enrollments(user) -> sa.ColumnElement[bool]:
+    """A WHERE clause on Enrollment: the enrolments in the classes this user may see; a county's read by the
+    class's county stored on each enrolment (one index walk, #17)."""
+    role = getattr(user, "role", None)
+    if role is Role.ADMIN:
+        return sa.true()
+    if role is Role.COUNTY:
+        return Enrollment.class_county_code == user.county_code
+    return Enrollment.class_id.in_(sa.select(TrainingClass.id).where(readable_classes(user)))
+
+
 def readable_classes(user) -> sa.ColumnElement[bool]:
     """A WHERE clause on TrainingClass: the classes this user may see."""
     role = getattr(user, "role", None)

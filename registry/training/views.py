@@ -22,7 +22,7 @@ from registry.training.forms import (
 )
 from registry.training.models import ClassStatus, Enrollment, TrainingClass
 from registry.training.scopes import (
-    get_class_or_404, get_enrollment_or_404, may_create, may_write, readable_classes,
+    get_class_or_404, get_enrollment_or_404, may_create, may_write, readable_classes, readable_enrollments,
 )
 
 bp = Blueprint("training", __name__)
@@ -156,7 +156,7 @@ def complete_all(class_id: int):
 @readers_only
 def list_trainees():
     form = _filter_form(TraineeFilterForm)
-    statement = queries.filtered_enrollments(readable_classes(current_user), form.filters())
+    statement = queries.filtered_enrollments(readable_enrollments(current_user), form.filters())
     # A name sorts with its row's id after it: walking persons (or classes) by name, then each one's
     # enrolments by id, is an order an index gives without sorting every enrolment.
     columns = {"name": (Person.name, Person.id), "enrolled_on": Enrollment.enrolled_on,

@@ -97,6 +97,7 @@ def test_commit_writes_all_rows_in_one_go_and_reupload_enrols_nobody_twice(clien
     assert commit(client, job).status_code == 302
     assert db.session.get(ImportJob, job.id).status is JobStatus.COMMITTED
     assert count(Enrollment) == 25 and count(Person) == 25
+    assert set(db.session.scalars(sa.select(Enrollment.class_county_code))) == {training_class.county_code}
     person = db.session.scalar(sa.select(Person).where(Person.name == "学员7"))
     assert person.groups == KeyGroup.RURAL_LABOUR and person.birth_on == date(1990, 1, 1)
     again = upload(data)
