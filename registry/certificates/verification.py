@@ -233,9 +233,9 @@ def _facts(row) -> CertificateFacts:
 
 
 def _facts_row(number: str):
-    # On the request's own connection and transaction, without the ORM's execution layer (≈ 45 µs of a
-    # verify call's ≈ 450 in-process, docs/BENCHMARKS.md verify_api); the flush is what the ORM's autoflush
-    # would have done, so a verdict still sees what this session has just written.
+    # On the request's own connection and transaction, without the ORM's execution layer (a verify call
+    # in-process ≈ 600 → 525 µs, docs/BENCHMARKS.md verify_api); the flush is what the ORM's autoflush would
+    # have done, so a verdict still sees what this session has just written.
     db.session.flush()
     return db.session.connection().execute(FACTS_BY_NUMBER, {"number": number}).first()
 
