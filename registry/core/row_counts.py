@@ -57,12 +57,16 @@ def fold_changes() -> None:
         "ON CONFLICT (table_name) DO UPDATE SET rows = row_counts.rows + excluded.rows"))
 
 
+def counted_rows(table_name: str) -> int:
+    """The table's `count(*)`: what a kept count must equal."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
+
+
 def differences() -> list[tuple[str, int, int]]:
     """(table, kept, counted) for each counted table whose kept count differs from `count(*)`."""
     found = []
     for table_name in COUNTED_TABLES:
-        kept = rows_in(table_name)
-        counted = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
+        kept, counted = rows_in(table_name), counted_rows(table_name)
         if kept != counted:
             found.append((table_name, kept, counted))
     return found
@@ -78,6 +82,5 @@ def reset() -> None:
     db.session.execute(sa.delete(RowCountChange))
     db.session.execute(sa.delete(RowCount))
     for table_name in COUNTED_TABLES:
-        counted = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
-        db.session.add(RowCount(table_name=table_name, rows=counted))
+        db.session.add(RowCount(table_name=table_name, rows=counted_rows(table_name)))
     db.session.flush()
