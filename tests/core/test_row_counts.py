@@ -16,13 +16,9 @@ from registry.training.operations import enroll_person
 from tests.test_list_plans import recorded
 
 
-def counted(table_name: str) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
-
-
 def assert_counts_kept() -> None:
     for table_name in row_counts.COUNTED_TABLES:
-        assert row_counts.rows_in(table_name) == counted(table_name), table_name
+        assert row_counts.rows_in(table_name) == row_counts.counted_rows(table_name), table_name
 
 
 def test_orm_and_bulk_writes_and_deletes_keep_every_count(make_class, make_person):
@@ -126,7 +122,7 @@ def test_rebuild_check_reports_a_wrong_count_and_rebuild_mends_it(app, three_cer
     assert "表行数（certificates）: 保存值 99，重新统计 3" in checked.output
     assert runner.invoke(args=["stats", "rebuild"]).exit_code == 0
     assert runner.invoke(args=["stats", "rebuild", "--check"]).exit_code == 0
-    assert row_counts.rows_in("certificates") == counted("certificates") == 3
+    assert row_counts.rows_in("certificates") == row_counts.counted_rows("certificates") == 3
     assert_counts_kept()
 
 
