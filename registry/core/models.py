@@ -47,6 +47,8 @@ class RowCount(db.Model):
     __tablename__ = "row_counts"
 
     table_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # '' for a table counted as a whole; persons keep a row per county, the table's count being their sum.
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True, default="", server_default="")
     rows: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
@@ -58,6 +60,7 @@ class RowCountChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     table_name: Mapped[str] = mapped_column(sa.String(64), index=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6), default="", server_default="")
     change: Mapped[int] = mapped_column(sa.BigInteger)
 
 

@@ -9,6 +9,9 @@ counted once), so concurrent writers, a long import among them, never wait for o
 `fold_changes` moves those rows into row_counts every few minutes. A count is the two added up, read in one
 statement: the same snapshot as `count(*)`.
 
+Persons are counted per county as well (migration 0029), for a county official's dashboard: the table's count
+is the sum of its counties'.
+
 TRUNCATE fires no row triggers: a table emptied that way must have its count reset (`reset`).
 """
 import sqlalchemy as sa
@@ -18,18 +21,24 @@ from registry.core.db import db
 from registry.core.models import RowCount, RowCountChange
 from registry.core.tasks import periodic
 
-# Kept in step with migration 0026, which installs a trigger on each of them.
+# Kept in step with migrations 0026 and 0029, which install the triggers on each of them.
 COUNTED_TABLES = ("persons", "enrollments", "certificates", "audit_events")
+# The column holding the county of a table counted per county.
+COUNTED_BY_COUNTY = {"persons": "county_code"}
 # The tables the triggers write: derived from the counted ones, never copied with them (registry/transfer.py).
 KEPT_BY_TRIGGERS = ("row_counts", "row_count_changes")
 
 
-def rows_in(table_name: str) -> int:
-    """The table's row count, as `count(*)` would give it in this transaction."""
-    base = sa.select(RowCount.rows).where(RowCount.table_name == table_name).scalar_subquery()
-    changes = sa.select(sa.func.sum(RowCountChange.change)).where(RowCountChange.table_name == table_name) \
-        .scalar_subquery()
-    return db.session.scalar(sa.select(sa.func.coalesce(base, 0) + sa.func.coalesce(changes, 0)))
+def rows_in(table_name: str, county_code: str | None = None) -> int:
+    """The table's row count, as `count(*)` would give it in this transaction; with `county_code` (a table in
+    COUNTED_BY_COUNTY), its rows of that county."""
+    parts = []
+    for model, measure in ((RowCount, RowCount.rows), (RowCountChange, RowCountChange.change)):
+        part = sa.select(sa.func.sum(measure)).where(model.table_name == table_name)
+        if county_code is not None:
+            part = part.where(model.county_code == county_code)
+        parts.append(sa.func.coalesce(part.scalar_subquery(), 0))
+    return db.session.scalar(sa.select(parts[0] + parts[1]))
 
 
 def kept_total(statement: sa.Select) -> int | None:
@@ -51,10 +60,10 @@ def fold_changes() -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     db.session.execute(sa.text(
-        "WITH folded AS (DELETE FROM row_count_changes RETURNING table_name, change) "
-        "INSERT INTO row_counts (table_name, rows) "
-        "SELECT table_name, sum(change) FROM folded GROUP BY table_name "
-        "ON CONFLICT (table_name) DO UPDATE SET rows = row_counts.rows + excluded.rows"))
+        "WITH folded AS (DELETE FROM row_count_changes RETURNING table_name, county_code, change) "
+        "INSERT INTO row_counts (table_name, county_code, rows) "
+        "SELECT table_name, county_code, sum(change) FROM folded GROUP BY table_name, county_code "
+        "ON CONFLICT (table_name, county_code) DO UPDATE SET rows = row_counts.rows + excluded.rows"))
 
 
 def counted_rows(table_name: str) -> int:
@@ -62,13 +71,38 @@ def counted_rows(table_name: str) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
 
 
+def counted_by_county(table_name: str) -> dict[str, int]:
+    """The table's `count(*)` per county: what its kept county counts must equal (COUNTED_BY_COUNTY)."""
+    column = sa.column(COUNTED_BY_COUNTY[table_name])
+    return dict(db.session.execute(
+        sa.select(column, sa.func.count()).select_from(sa.table(table_name)).group_by(column)).all())
+
+
+def kept_by_county(table_name: str) -> dict[str, int]:
+    """The kept count of each county of the table, changes not yet folded included; a county at 0 left out."""
+    rows = sa.union_all(
+        sa.select(RowCount.county_code, RowCount.rows.label("rows")).where(RowCount.table_name == table_name),
+        sa.select(RowCountChange.county_code, RowCountChange.change).where(RowCountChange.table_name == table_name),
+    ).subquery()
+    kept = db.session.execute(sa.select(rows.c.county_code, sa.func.sum(rows.c.rows))
+                              .group_by(rows.c.county_code)).all()
+    return {county_code: total for county_code, total in kept if total}
+
+
 def differences() -> list[tuple[str, int, int]]:
-    """(table, kept, counted) for each counted table whose kept count differs from `count(*)`."""
+    """(table, kept, counted) for each counted table whose kept count differs from `count(*)`; for a table
+    counted per county, ("table（county）", kept, counted) for each county that differs."""
     found = []
     for table_name in COUNTED_TABLES:
         kept, counted = rows_in(table_name), counted_rows(table_name)
         if kept != counted:
             found.append((table_name, kept, counted))
+        if table_name in COUNTED_BY_COUNTY:
+            kept_counties, counted_counties = kept_by_county(table_name), counted_by_county(table_name)
+            for county_code in sorted(set(kept_counties) | set(counted_counties)):
+                kept, counted = kept_counties.get(county_code, 0), counted_counties.get(county_code, 0)
+                if kept != counted:
+                    found.append((f"{table_name}（{county_code}）", kept, counted))
     return found
 
 
@@ -82,5 +116,9 @@ def reset() -> None:
     db.session.execute(sa.delete(RowCountChange))
     db.session.execute(sa.delete(RowCount))
     for table_name in COUNTED_TABLES:
-        db.session.add(RowCount(table_name=table_name, rows=counted_rows(table_name)))
+        if table_name in COUNTED_BY_COUNTY:
+            db.session.add_all(RowCount(table_name=table_name, county_code=county_code, rows=rows)
+                               for county_code, rows in counted_by_county(table_name).items())
+        else:
+            db.session.add(RowCount(table_name=table_name, county_code="", rows=counted_rows(table_name)))
     db.session.flush()

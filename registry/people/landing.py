@@ -33,7 +33,7 @@ def landing_figures(user: User) -> list[tuple[str, object]]:
         ]
     if user.role is Role.COUNTY:
         return [
-            ("本县区登记人员", _count(sa.select(sa.func.count(Person.id)).where(Person.county_code == user.county_code))),
+            ("本县区登记人员", row_counts.rows_in(Person.__tablename__, user.county_code)),
             ("本县区培训机构", _count(
                 sa.select(sa.func.count(TrainingInstitution.id)).where(TrainingInstitution.county_code == user.county_code)
             )),

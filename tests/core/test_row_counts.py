@@ -19,6 +19,7 @@ from tests.test_list_plans import recorded
 def assert_counts_kept() -> None:
     for table_name in row_counts.COUNTED_TABLES:
         assert row_counts.rows_in(table_name) == row_counts.counted_rows(table_name), table_name
+    assert row_counts.kept_by_county("persons") == row_counts.counted_by_county("persons")
 
 
 def test_orm_and_bulk_writes_and_deletes_keep_every_count(make_class, make_person):
@@ -60,7 +61,31 @@ def test_folding_the_changes_keeps_each_total(make_person):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RowCountChange)) == 0
     assert {table_name: row_counts.rows_in(table_name) for table_name in row_counts.COUNTED_TABLES} == before
-    assert db.session.get(RowCount, "persons").rows == 3
+    assert db.session.get(RowCount, ("persons", "410221")).rows == 3
+
+
+def test_persons_are_counted_per_county_through_inserts_moves_and_deletes(make_person):
+    make_person(county_code="410221")
+    make_person(county_code="410221")
+    moved = make_person(county_code="410222")
+    assert row_counts.rows_in("persons", "410221") == 2 and row_counts.rows_in("persons", "410222") == 1
+    # A person moved to another county by an ORM update, then one by a statement: each count follows.
+    moved.county_code = "410223"
+    db.session.flush()
+    assert row_counts.rows_in("persons", "410222") == 0 and row_counts.rows_in("persons", "410223") == 1
+    db.session.execute(sa.update(Person).where(Person.county_code == "410221").values(county_code="410223"))
+    assert row_counts.rows_in("persons", "410223") == 3 and row_counts.rows_in("persons", "410221") == 0
+    # An update that moves nobody (another column) changes no count.
+    db.session.execute(sa.update(Person).values(name="改名"))
+    assert_counts_kept()
+    db.session.commit()
+    db.session.execute(sa.delete(Person).where(Person.id == moved.id))
+    assert row_counts.rows_in("persons", "410223") == 2 and row_counts.rows_in("persons") == 2
+    assert_counts_kept()
+    row_counts.fold_changes()
+    db.session.commit()
+    assert row_counts.kept_by_county("persons") == {"410223": 2}
+    assert row_counts.differences() == []
 
 
 @pytest.fixture
@@ -114,6 +139,29 @@ def test_the_dashboard_counts_persons_from_the_kept_count(make_person, make_user
     assert "登记人员" in page
 
 
+def test_a_county_dashboard_counts_its_persons_from_the_kept_count(make_person, make_user, login):
+    for county_code in ("410221", "410221", "410222"):
+        make_person(county_code=county_code)
+    official = login(make_user(Role.COUNTY, county_code="410221"))
+    with recorded() as statements:
+        page = official.get("/dashboard").get_data(as_text=True)
+    assert count_statements(statements, "persons") == []
+    assert figure(page, "本县区登记人员") == "2"
+    # Proof that the figure is the kept one: a county's count made wrong on purpose shows.
+    db.session.add(RowCountChange(table_name="persons", county_code="410221", change=5))
+    db.session.commit()
+    assert figure(official.get("/dashboard").get_data(as_text=True), "本县区登记人员") == "7"
+
+
+def figure(page: str, label: str) -> str:
+    """The number the dashboard shows under `label`."""
+    import re
+
+    found = re.search(re.escape(label) + r"\D*?([\d,]+)", page)
+    assert found, label
+    return found.group(1).replace(",", "")
+
+
 def test_rebuild_check_reports_a_wrong_count_and_rebuild_mends_it(app, three_certificates):
     miscount("certificates", 96)
     runner = app.test_cli_runner()
@@ -124,6 +172,19 @@ def test_rebuild_check_reports_a_wrong_count_and_rebuild_mends_it(app, three_cer
     assert runner.invoke(args=["stats", "rebuild", "--check"]).exit_code == 0
     assert row_counts.rows_in("certificates") == row_counts.counted_rows("certificates") == 3
     assert_counts_kept()
+
+
+def test_rebuild_check_reports_a_wrong_county_count(app, make_person):
+    make_person(county_code="410221")
+    db.session.add(RowCountChange(table_name="persons", county_code="410222", change=4))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    checked = runner.invoke(args=["stats", "rebuild", "--check"])
+    assert checked.exit_code == 1
+    assert "表行数（persons（410222））: 保存值 4，重新统计 0" in checked.output
+    assert runner.invoke(args=["stats", "rebuild"]).exit_code == 0
+    assert row_counts.differences() == []
+    assert row_counts.kept_by_county("persons") == {"410221": 1}
 
 
 def test_certificates_deleted_by_a_statement_are_uncounted(three_certificates):
