@@ -146,3 +146,26 @@ def test_a_statement_shared_by_pages_is_numbered_and_printed_once():
     printed = statements_markdown([first, second], numbers)
     assert printed.count("SELECT count(*) FROM certificates") == 1 and "S1 (up to 600.0 ms)" in printed
     assert Profile(0.1, 3, 0.0005, []).brief(numbers).endswith("slowest: none over 1 ms")
+
+
+def test_an_exports_shape_is_read_from_its_sheet_and_written_again_by_openpyxl():
+    from benchmarks.pages import raw_xlsx
+    from registry.core.spreadsheet_files import write_xlsx
+
+    exported = write_xlsx(["姓名", "证件号码", "入班日期"],
+                          [[f"学员{n}", "410221********1234", "2025-03-01"] for n in range(25)], "未参加认定")
+    assert raw_xlsx.shape(exported) == (26, 3)
+    raw = raw_xlsx.written_by_openpyxl(26, 3)
+    assert (raw.rows, raw.columns) == (26, 3) and raw.seconds > 0
+
+
+def test_the_exports_table_sets_each_export_beside_openpyxl_at_both_sizes():
+    export, page = PageKey("/stats/funnel/failed.xlsx city", ADMIN), PageKey("/stats", ADMIN)
+    small = {export: timing(200), page: timing(20)}
+    large = {export: timing(3000), page: timing(22)}
+    raws = ({export: report.Raw(20_001, 8, 0.150)}, {export: report.Raw(300_001, 8, 2.5)})
+    text = report.exports_table([page, export], (100_000, 1_350_000), (small, large), raws)
+    lines = text.splitlines()
+    assert len(lines) == 3  # the header, its rule and the one export: /stats has no openpyxl side
+    assert lines[2] == ("| /stats/funnel/failed.xlsx city | admin | 20,000 × 8 | 200 ms | 150 ms | 1.33× | "
+                        "300,000 × 8 | 3,000 ms | 2,500 ms | 1.20× |")

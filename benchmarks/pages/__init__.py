@@ -18,9 +18,9 @@ from pathlib import Path
 
 from benchmarks import coverage
 from benchmarks.common import Backend, BenchmarkFailed, Options, Result
-from benchmarks.pages import catalogue, client, report, slow_sql
-from benchmarks.pages.catalogue import ADMIN, ANONYMOUS, COUNTY, Page
-from benchmarks.pages.report import PageKey, Timing
+from benchmarks.pages import catalogue, client, raw_xlsx, report, slow_sql
+from benchmarks.pages.catalogue import ADMIN, ANONYMOUS, COUNTY, XLSX, Page
+from benchmarks.pages.report import PageKey, Raw, Timing
 from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
 
@@ -41,6 +41,7 @@ class Measured:
     timings: dict[PageKey, Timing] = field(default_factory=dict)
     skipped: dict[PageKey, str] = field(default_factory=dict)
     requests: dict[PageKey, tuple[Page, str]] = field(default_factory=dict)
+    raw: dict[PageKey, Raw] = field(default_factory=dict)  # an export's shape written by openpyxl alone
     loads: list[str] = field(default_factory=list)
     prepared: str = ""
 
@@ -155,6 +156,8 @@ def time_page(measured: Measured, visitor, page: Page, role: str) -> None:
         page = client.with_csrf_token(visitor, page)
     timing, first = client.timed(visitor, page, page.path, role)
     record(measured, key, timing, page, page.path)
+    if page.content_type == XLSX:
+        measured.raw[key] = raw_xlsx.written_by_openpyxl(*raw_xlsx.shape(first.content))
     if not page.is_list:
         return
     for suffix, number, reason in client.deeper_pages(page, first, catalogue.DEEP_PAGE):
@@ -208,7 +211,16 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
              "",
              report.table(rows, small.persons, large.persons),
              "",
-             report.summary(rows)]
+             report.summary(rows),
+             "",
+             "#### The .xlsx exports beside plain openpyxl",
+             "",
+             "Each export's file (its first timed download) written again by openpyxl alone, write-only, a short "
+             "text in every cell, timed once in the benchmark's process (benchmarks/pages/raw_xlsx.py): the "
+             "library's share of the export's time.",
+             "",
+             report.exports_table(large.keys, (small.persons, large.persons), (small.timings, large.timings),
+                                  (small.raw, large.raw))]
     slow = [row for row in rows if row.key in plans]
     numbers = slow_sql.numbered(list(plans.values()))
     if slow:

@@ -31,6 +31,15 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """Plain openpyxl's time for a sheet of an export's shape: `rows` (the header included) × `columns`."""
+
+    rows: int
+    columns: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class PageKey:
     """A page as the table names it: the same key at every size, whatever ids its address carries there."""
 
@@ -117,6 +126,26 @@ def table(rows: list[Row], small_size: int, large_size: int) -> str:
         lines.append(f"| {row.key.label} | {row.key.role} | {row.small.brief() if row.small else '—'} | "
                      f"{row.large.brief()} | {_figure(row.growth, GROWTH_LIMIT)} | "
                      f"{_figure(row.depth, DEPTH_LIMIT)} | {_figure(row.cockpit, COCKPIT_LIMIT)} | {guide} |")
+    return "\n".join(lines)
+
+
+def exports_table(keys: list[PageKey], sizes: tuple[int, int], timings: tuple[dict, dict],
+                  raws: tuple[dict, dict]) -> str:
+    """Each timed .xlsx export beside plain openpyxl writing a sheet of its shape, at both sizes."""
+    heads = " | ".join(f"{persons(size)} rows × columns | {persons(size)} ours | {persons(size)} openpyxl | "
+                       f"{persons(size)} ours÷openpyxl" for size in sizes)
+    lines = [f"| export | role | {heads} |", "|---|---|" + "---:|" * 8]
+    for key in keys:
+        if not any(key in raw for raw in raws):
+            continue
+        cells = []
+        for timing, raw in ((timings[0].get(key), raws[0].get(key)), (timings[1].get(key), raws[1].get(key))):
+            if timing is None or raw is None:
+                cells += ["—"] * 4
+                continue
+            cells += [f"{raw.rows - 1:,} × {raw.columns}", ms(timing.median), ms(raw.seconds),
+                      f"{timing.median / raw.seconds:.2f}×" if raw.seconds > 0 else ""]
+        lines.append(f"| {key.label} | {key.role} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
