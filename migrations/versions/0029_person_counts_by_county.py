@@ -30,10 +30,7 @@ COUNTED_BY_COUNTY = {"persons": "county_code"}
 
 
 def upgrade():
-    drop_triggers()
-    op.drop_table('row_count_changes')
-    op.drop_table('row_counts')
-    create_tables(with_county=True)
+    recreate_tables(with_county=True)
     for table_name in COUNTED_TABLES:
         county = COUNTED_BY_COUNTY.get(table_name)
         if county:
@@ -46,6 +43,14 @@ def upgrade():
         create_postgresql_triggers()
     else:
         create_sqlite_triggers(*COUNTED_TABLES)
+
+
+def recreate_tables(with_county: bool):
+    """The counting triggers dropped, both tables dropped and created again (empty) with or without county_code."""
+    drop_triggers()
+    op.drop_table('row_count_changes')
+    op.drop_table('row_counts')
+    create_tables(with_county)
 
 
 def create_tables(with_county: bool):
@@ -144,11 +149,9 @@ def drop_triggers():
 
 
 def downgrade():
-    # Back to 0026's counts: one row a table, its triggers as 0026 made them.
-    drop_triggers()
-    op.drop_table('row_count_changes')
-    op.drop_table('row_counts')
-    create_tables(with_county=False)
+    # Back to 0026's counts: one row a table, its triggers as 0026 made them (written out again here: a migration
+    # does not import another).
+    recreate_tables(with_county=False)
     for table_name in COUNTED_TABLES:
         op.execute(f"INSERT INTO row_counts (table_name, rows) SELECT '{table_name}', count(*) FROM {table_name}")
     if op.get_bind().dialect.name == "postgresql":

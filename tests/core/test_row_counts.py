@@ -1,5 +1,6 @@
 """Row counts kept by triggers (#17): every way of writing a counted table keeps its count, an unfiltered list
 reads it instead of counting, and `stats rebuild` checks and mends it."""
+import re
 from datetime import date
 
 import pytest
@@ -155,8 +156,6 @@ def test_a_county_dashboard_counts_its_persons_from_the_kept_count(make_person, 
 
 def figure(page: str, label: str) -> str:
     """The number the dashboard shows under `label`."""
-    import re
-
     found = re.search(re.escape(label) + r"\D*?([\d,]+)", page)
     assert found, label
     return found.group(1).replace(",", "")
