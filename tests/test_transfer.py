@@ -59,7 +59,7 @@ def kept_counts_agree(url) -> bool:
     """The target's kept row counts (the rows its triggers wrote as the copy arrived) equal its real counts."""
     engine = engine_for(url)
     with engine.connect() as connection:
-        # Persons keep a row per county: a table's count is the sum of its rows.
+        # A table counted per county keeps a row per county: its count is the sum of its rows.
         kept = dict(connection.execute(sa.text(
             "SELECT table_name, sum(rows) FROM row_counts GROUP BY table_name")).all())
         for table_name, change in connection.execute(sa.text("SELECT table_name, change FROM row_count_changes")):

@@ -9,11 +9,16 @@ counted once), so concurrent writers, a long import among them, never wait for o
 `fold_changes` moves those rows into row_counts every few minutes. A count is the two added up, read in one
 statement: the same snapshot as `count(*)`.
 
-Persons are counted per county as well (migration 0029), for a county official's dashboard: the table's count
-is the sum of its counties'.
+Persons, enrolments and certificates are counted per county as well (migrations 0029, 0030), by the columns
+a county official's scope reads (COUNTED_BY_COUNTY): a table's count is the sum of its counties', a row
+without a county counted under ''. A county's certificate list has two parts (certificates/scopes.py), each
+counted: its holders' certificates, and (certificates_from_elsewhere) those assessed there of holders from
+another county.
 
 TRUNCATE fires no row triggers: a table emptied that way must have its count reset (`reset`).
 """
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from huey import crontab
 
@@ -21,16 +26,47 @@ from registry.core.db import db
 from registry.core.models import RowCount, RowCountChange
 from registry.core.tasks import periodic
 
-# Kept in step with migrations 0026 and 0029, which install the triggers on each of them.
+
+
+@dataclass(frozen=True)
+class ByCounty:
+    """A table's rows counted per county: by the county in `column`; with `elsewhere`, only the rows whose
+    `elsewhere` county is another (or none)."""
+    table: str
+    column: str
+    elsewhere: str | None = None
+
+    def rows(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        """The rows this count counts (the triggers' condition)."""
+        if self.elsewhere is None:
+            return sa.true()
+        return sa.and_(table.c[self.column].is_not(None),
+                       table.c[self.elsewhere].is_distinct_from(table.c[self.column]))
+
+    def scope(self, table: sa.Table, county_code: str) -> sa.ColumnElement[bool]:
+        """The condition whose rows are this count's for `county_code`."""
+        condition = table.c[self.column] == county_code
+        if self.elsewhere is None:
+            return condition
+        return sa.and_(condition, table.c[self.elsewhere].is_distinct_from(county_code))
+
+
+# Kept in step with migrations 0026, 0029 and 0030, which install the triggers on each of them.
 COUNTED_TABLES = ("persons", "enrollments", "certificates", "audit_events")
-# The column holding the county of a table counted per county.
-COUNTED_BY_COUNTY = {"persons": "county_code"}
+# The counts kept per county, by their name in row_counts (a counted table's own name: its whole count).
+COUNTED_BY_COUNTY = {
+    "persons": ByCounty("persons", "county_code"),
+    "enrollments": ByCounty("enrollments", "class_county_code"),
+    "certificates": ByCounty("certificates", "holder_county_code"),
+    "certificates_from_elsewhere": ByCounty("certificates", "batch_county_code",
+                                            elsewhere="holder_county_code"),
+}
 # The tables the triggers write: derived from the counted ones, never copied with them (registry/transfer.py).
 KEPT_BY_TRIGGERS = ("row_counts", "row_count_changes")
 
 
 def rows_in(table_name: str, county_code: str | None = None) -> int:
-    """The table's row count, as `count(*)` would give it in this transaction; with `county_code` (a table in
+    """The table's row count, as `count(*)` would give it in this transaction; with `county_code` (a count in
     COUNTED_BY_COUNTY), its rows of that county."""
     parts = []
     for model, measure in ((RowCount, RowCount.rows), (RowCountChange, RowCountChange.change)):
@@ -42,16 +78,28 @@ def rows_in(table_name: str, county_code: str | None = None) -> int:
 
 
 def kept_total(statement: sa.Select) -> int | None:
-    """`statement`'s row count from the kept counts when it selects from one counted table unfiltered; else None."""
-    froms, where = statement.get_final_froms(), statement.whereclause
+    """`statement`'s row count from the kept counts when it selects from one counted table, unfiltered or
+    filtered by exactly the scope of a county count (ByCounty.scope); else None."""
+    froms = statement.get_final_froms()
+    if len(froms) != 1 or not isinstance(froms[0], sa.Table) or froms[0].name not in COUNTED_TABLES:
+        return None
+    table, where = froms[0], statement.whereclause
     # An administrator's scope is written WHERE true (which the select keeps wrapped as a boolean).
-    if (where is not None and not isinstance(getattr(where, "element", where), sa.sql.elements.True_)) \
-            or len(froms) != 1:
-        return None
-    (table,) = froms
-    if not isinstance(table, sa.Table) or table.name not in COUNTED_TABLES:
-        return None
-    return rows_in(table.name)
+    if where is None or isinstance(getattr(where, "element", where), sa.sql.elements.True_):
+        return rows_in(table.name)
+    counties = {value for value in _values(where) if isinstance(value, str) and value}
+    for name, count in COUNTED_BY_COUNTY.items():
+        if count.table == table.name:
+            for county_code in counties:
+                # compare() matches structure and values, an ORM attribute against its table's column.
+                if where.compare(count.scope(table, county_code)):
+                    return rows_in(name, county_code)
+    return None
+
+
+def _values(where: sa.ColumnElement) -> list:
+    return [element.effective_value for element in sa.sql.visitors.iterate(where)
+            if isinstance(element, sa.BindParameter)]
 
 
 @periodic(crontab(minute="*/5"), name="registry.row_counts.fold")
@@ -71,11 +119,13 @@ def counted_rows(table_name: str) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(sa.table(table_name)))
 
 
-def counted_by_county(table_name: str) -> dict[str, int]:
-    """The table's `count(*)` per county: what its kept county counts must equal (COUNTED_BY_COUNTY)."""
-    column = sa.column(COUNTED_BY_COUNTY[table_name])
+def counted_by_county(name: str) -> dict[str, int]:
+    """A county count's rows counted afresh, per county: what its kept counts must equal."""
+    count = COUNTED_BY_COUNTY[name]
+    table = db.metadata.tables[count.table]
+    county = sa.func.coalesce(table.c[count.column], "")
     return dict(db.session.execute(
-        sa.select(column, sa.func.count()).select_from(sa.table(table_name)).group_by(column)).all())
+        sa.select(county, sa.func.count()).where(count.rows(table)).group_by(county)).all())
 
 
 def kept_by_county(table_name: str) -> dict[str, int]:
@@ -90,19 +140,19 @@ def kept_by_county(table_name: str) -> dict[str, int]:
 
 
 def differences() -> list[tuple[str, int, int]]:
-    """(table, kept, counted) for each counted table whose kept count differs from `count(*)`; for a table
-    counted per county, ("table（county）", kept, counted) for each county that differs."""
+    """(table, kept, counted) for each counted table whose kept count differs from `count(*)`; for a count
+    kept per county, ("name（county）", kept, counted) for each county that differs."""
     found = []
     for table_name in COUNTED_TABLES:
         kept, counted = rows_in(table_name), counted_rows(table_name)
         if kept != counted:
             found.append((table_name, kept, counted))
-        if table_name in COUNTED_BY_COUNTY:
-            kept_counties, counted_counties = kept_by_county(table_name), counted_by_county(table_name)
-            for county_code in sorted(set(kept_counties) | set(counted_counties)):
-                kept, counted = kept_counties.get(county_code, 0), counted_counties.get(county_code, 0)
-                if kept != counted:
-                    found.append((f"{table_name}（{county_code}）", kept, counted))
+    for name in COUNTED_BY_COUNTY:
+        kept_counties, counted_counties = kept_by_county(name), counted_by_county(name)
+        for county_code in sorted(set(kept_counties) | set(counted_counties)):
+            kept, counted = kept_counties.get(county_code, 0), counted_counties.get(county_code, 0)
+            if kept != counted:
+                found.append((f"{name}（{county_code}）", kept, counted))
     return found
 
 
@@ -116,9 +166,9 @@ def reset() -> None:
     db.session.execute(sa.delete(RowCountChange))
     db.session.execute(sa.delete(RowCount))
     for table_name in COUNTED_TABLES:
-        if table_name in COUNTED_BY_COUNTY:
-            db.session.add_all(RowCount(table_name=table_name, county_code=county_code, rows=rows)
-                               for county_code, rows in counted_by_county(table_name).items())
-        else:
+        if table_name not in COUNTED_BY_COUNTY:
             db.session.add(RowCount(table_name=table_name, county_code="", rows=counted_rows(table_name)))
+    for name in COUNTED_BY_COUNTY:
+        db.session.add_all(RowCount(table_name=name, county_code=county_code, rows=rows)
+                           for county_code, rows in counted_by_county(name).items())
     db.session.flush()

@@ -20,7 +20,8 @@ from tests.test_list_plans import recorded
 def assert_counts_kept() -> None:
     for table_name in row_counts.COUNTED_TABLES:
         assert row_counts.rows_in(table_name) == row_counts.counted_rows(table_name), table_name
-    assert row_counts.kept_by_county("persons") == row_counts.counted_by_county("persons")
+    for table_name in row_counts.COUNTED_BY_COUNTY:
+        assert row_counts.kept_by_county(table_name) == row_counts.counted_by_county(table_name), table_name
 
 
 def test_orm_and_bulk_writes_and_deletes_keep_every_count(make_class, make_person):
@@ -89,6 +90,33 @@ def test_persons_are_counted_per_county_through_inserts_moves_and_deletes(make_p
     assert row_counts.differences() == []
 
 
+def test_enrolments_are_counted_by_their_class_county_as_the_class_moves(make_class, make_person):
+    from tests.stats.test_funnel_totals import move_class
+
+    here, there = make_class(county_code="410221"), make_class(county_code="410222")
+    for person in [make_person() for _ in range(3)]:
+        enroll_person(None, here, person)
+    enroll_person(None, there, make_person())
+    assert row_counts.kept_by_county("enrollments") == {"410221": 3, "410222": 1}
+    # The class form moves a class (and its enrolments' stored county) to another county: the count follows.
+    move_class(here, "410223")
+    db.session.flush()
+    assert row_counts.kept_by_county("enrollments") == {"410223": 3, "410222": 1}
+    # A row without a stored county (as before migration 0028 filled it): counted under '', in the total.
+    db.session.execute(sa.insert(Enrollment), [{"class_id": there.id, "person_id": make_person().id,
+                                                "enrolled_on": date(2025, 3, 2)}])
+    assert row_counts.rows_in("enrollments") == 5 and row_counts.rows_in("enrollments", "") == 1
+    assert_counts_kept()
+    db.session.execute(sa.delete(Enrollment).where(Enrollment.class_id == here.id))
+    assert row_counts.rows_in("enrollments", "410223") == 0 and row_counts.rows_in("enrollments") == 2
+    assert_counts_kept()
+    db.session.commit()
+    row_counts.fold_changes()
+    db.session.commit()
+    assert row_counts.kept_by_county("enrollments") == {"410222": 1, "": 1}
+    assert row_counts.differences() == []
+
+
 @pytest.fixture
 def three_certificates(approved_batch):
     from registry.certificates.operations import issue_batch
@@ -119,15 +147,70 @@ def test_the_unfiltered_list_reads_the_kept_count(three_certificates, make_user,
     assert "共 5 条" in admin.get("/certificates").get_data(as_text=True)
 
 
-def test_a_filtered_or_scoped_list_still_counts(three_certificates, make_user, login):
+def test_a_filtered_list_still_counts(three_certificates, make_user, login):
     admin = login(make_user(Role.ADMIN))
     with recorded() as statements:
         page = admin.get("/certificates?status=valid").get_data(as_text=True)
     assert count_statements(statements, "certificates") and "共 3 条" in page
-    county = login(make_user(Role.COUNTY, county_code="410221"))
+
+
+def test_a_county_certificate_list_reads_both_parts_from_the_kept_counts(approved_batch, make_user, login):
+    """Its holders' certificates (kept by holder county) and those assessed there of holders from elsewhere
+    (certificates_from_elsewhere, kept by batch county): both parts of the scope, neither counted."""
+    from registry.certificates.operations import issue_batch
+
+    # 杞县 (410221) holders, two certificates assessed at home and three in 尉氏县 (410223).
+    issue_batch(None, approved_batch(passed=2, failed=0), date(2025, 6, 1))
+    issue_batch(None, approved_batch(passed=3, failed=0, county_code="410223"), date(2025, 6, 1))
+    db.session.commit()
+    assert row_counts.kept_by_county("certificates") == {"410221": 5}
+    assert row_counts.kept_by_county("certificates_from_elsewhere") == {"410223": 3}
+    for county_code, total in (("410221", 5), ("410223", 3)):
+        official = login(make_user(Role.COUNTY, county_code=county_code))
+        with recorded() as statements:
+            page = official.get("/certificates").get_data(as_text=True)
+        assert count_statements(statements, "certificates") == [] and f"共 {total} 条" in page
+    # Proof that the second part's total is the kept one.
+    db.session.add(RowCountChange(table_name="certificates_from_elsewhere", county_code="410223", change=2))
+    db.session.commit()
+    assert "共 5 条" in official.get("/certificates").get_data(as_text=True)
+
+
+def test_a_certificate_moving_county_moves_its_counts(three_certificates):
+    """A holder's county corrected on the certificate (a statement, as a repair would): it leaves its holder
+    county's count and, assessed in 杞县 for a holder now from elsewhere, enters 杞县's second part."""
+    moved = three_certificates[0]
+    db.session.execute(sa.update(Certificate).where(Certificate.id == moved.id)
+                       .values(holder_county_code="410225"))
+    assert row_counts.kept_by_county("certificates") == {"410221": 2, "410225": 1}
+    assert row_counts.rows_in("certificates_from_elsewhere", "410221") == 1
+    db.session.execute(sa.update(Certificate).where(Certificate.id == moved.id)
+                       .values(batch_county_code=None))
+    assert row_counts.kept_by_county("certificates_from_elsewhere") == {}
+    assert_counts_kept()
+    db.session.execute(sa.delete(Certificate).where(Certificate.id == moved.id))
+    assert_counts_kept()
+    assert row_counts.differences() == []
+
+
+def test_a_county_trainee_list_reads_its_kept_count(make_class, make_person, make_user, login):
+    training_class = make_class(county_code="410221")
+    for person in [make_person() for _ in range(2)]:
+        enroll_person(None, training_class, person)
+    enroll_person(None, make_class(county_code="410222"), make_person())
+    db.session.commit()
+    official = login(make_user(Role.COUNTY, county_code="410221"))
     with recorded() as statements:
-        county.get("/certificates")
-    assert count_statements(statements, "certificates")
+        page = official.get("/training/trainees").get_data(as_text=True)
+    assert count_statements(statements, "enrollments") == []
+    assert "共 2 条" in page
+    # Proof that the total is the kept one: the county's count made wrong on purpose shows, another's not.
+    db.session.add(RowCountChange(table_name="enrollments", county_code="410222", change=7))
+    db.session.commit()
+    assert "共 2 条" in official.get("/training/trainees").get_data(as_text=True)
+    db.session.add(RowCountChange(table_name="enrollments", county_code="410221", change=7))
+    db.session.commit()
+    assert "共 9 条" in official.get("/training/trainees").get_data(as_text=True)
 
 
 def test_the_dashboard_counts_persons_from_the_kept_count(make_person, make_user, login):
