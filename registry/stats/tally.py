@@ -161,19 +161,34 @@ def class_contributions(class_ids: Iterable[int]) -> Iterator[tuple[int, Contrib
 
 # --- keeping the totals in step -------------------------------------------------------------------------------
 
-def refresh(source: str, contributions: Iterable[tuple[int, Contribution]]) -> None:
-    """Replace what each source added before by what it adds now, in the entries and in the day totals."""
-    batch: list[tuple[int, Contribution]] = []
-    for item in contributions:
-        batch.append(item)
-        if len(batch) == CHUNK:
-            _replace(source, batch)
-            batch = []
-    if batch:
-        _replace(source, batch)
+def refresh(source: str, contributions: Iterable[tuple[int, Contribution]],
+            into: Contribution | None = None) -> None:
+    """Replace what each source added before by what it adds now, in the entries and in the day totals; with
+    `into`, the totals' changes are added up there instead, for the caller to write once (see `rebuild`)."""
+    for batch in chunks(contributions, CHUNK):
+        delta = _replace(source, batch)
+        if into is None:
+            add_to_days(delta)
+        else:
+            for key, counts in delta.items():
+                into[key].update(counts)
 
 
-def _replace(source: str, batch: list[tuple[int, Contribution]]) -> None:
+def rebuild(persons: Iterable[int], classes: Iterable[int]) -> None:
+    """The entries and the totals of every source, the totals emptied before: the city's changes added up in
+    memory (one total a county and day, ≈ 16k at 1.35M persons) and each total row written once.
+
+    Adding a chunk of sources at a time would update a month's row once a chunk (≈ 1,350 times at 1.35M
+    persons), and PostgreSQL keeps each replaced version until VACUUM, which does not give the space back: the
+    month totals read by /stats and every drill-down grew a hundredfold (docs/BENCHMARKS.md)."""
+    totals: Contribution = defaultdict(Counter)
+    refresh("person", person_contributions(persons), into=totals)
+    refresh("class", class_contributions(classes), into=totals)
+    add_to_days(totals)
+
+
+def _replace(source: str, batch: list[tuple[int, Contribution]]) -> Contribution:
+    """The batch's entries replaced; the change this makes to the totals."""
     ids = [source_id for source_id, _contribution in batch]
     entries = CoverageEntry.__table__
     delta: Contribution = defaultdict(Counter)
@@ -191,7 +206,7 @@ def _replace(source: str, batch: list[tuple[int, Contribution]]) -> None:
                 delta[county_code, day].update(counts)
     if new_rows:
         db.session.execute(entries.insert(), new_rows)
-    add_to_days(delta)
+    return delta
 
 
 def add_to_days(delta: Contribution) -> None:

@@ -124,3 +124,26 @@ def test_stats_rebuild_check_finds_a_tampered_breakdown_and_rebuild_mends_it(wor
     assert checked.exit_code == 1 and "分项月汇总（agency" in checked.output
     assert runner.invoke(args=["stats", "rebuild"]).exit_code == 0
     assert rebuild.breakdown_differences() == []
+
+
+def test_stats_rebuild_writes_each_kept_total_once(demo, monkeypatch):
+    """The sources' changes are added up before the totals are written (the breakdowns a county at a time):
+    however many chunks the sources take (one source a chunk here), each day and month total is written by one
+    row of one upsert — on PostgreSQL a total updated once a chunk left a dead version of itself each time."""
+    from registry.stats import breakdown_tally, tally
+
+    written = []
+
+    def recording(table, keys, measures, rows):
+        written.extend((table.name, *(row[key] for key in keys)) for row in rows)
+        upsert_adding(table, keys, measures, rows)
+
+    upsert_adding = tally.upsert_adding
+    for module in (tally, breakdown_tally):
+        monkeypatch.setattr(module, "CHUNK", 1)
+        monkeypatch.setattr(module, "upsert_adding", recording)
+    rebuild.rebuild()
+    assert {table for table, *_key in written} == {
+        "coverage_days", "coverage_months", "breakdown_days", "breakdown_months"}
+    assert len(written) == len(set(written))
+    assert rebuild.differences() == []
