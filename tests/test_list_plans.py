@@ -255,3 +255,22 @@ def test_a_three_character_search_is_counted_over_the_trigram_index(
         assert "ix_persons_name_trigrams" in text, text
     else:  # the FTS5 trigram table finds the few persons; no scan of persons or of a name index
         assert "persons_name_trigrams VIRTUAL TABLE" in text and "SCAN persons USING" not in text, text
+
+
+@pytest.mark.parametrize("query", ["", "?from=2025-02-10&to=2025-06-20"])
+def test_a_leak_list_counts_its_stage_over_the_stage_index(make_class, make_person, make_user, login, query):
+    """A leak list's total sums its stage's funnel totals alone, over ix_funnel_months_stage (and, for the
+    part-months of a date range, ix_funnel_days_stage), not every stage's totals (#17)."""
+    from registry.training.operations import enroll_person
+    enroll_person(None, make_class(), make_person())
+    db.session.commit()
+    admin = login(make_user(Role.ADMIN))
+    with recorded() as statements:
+        assert admin.get(f"/stats/funnel/never_assessed{query}").status_code == 200
+    sums = [(sql, parameters) for sql, parameters in statements
+            if "sum(funnel_" in sql and re.search(r"funnel_(days|months)\.stage = ", sql)]
+    tables = {"funnel_days" if "FROM funnel_days" in sql else "funnel_months" for sql, _parameters in sums}
+    assert tables == ({"funnel_months", "funnel_days"} if query else {"funnel_months"}), sums
+    for sql, parameters in sums:
+        table = "funnel_days" if "FROM funnel_days" in sql else "funnel_months"
+        assert f"ix_{table}_stage" in plan(sql, parameters), sql

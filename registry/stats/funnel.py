@@ -118,9 +118,10 @@ def _periods(enrolled_from: date | None, enrolled_to: date | None) -> list[tuple
 
 
 def stopped_at(group: str, county_codes, enrolled_from, enrolled_to,
-               institution_id: int | None = None) -> dict:
+               institution_id: int | None = None, stage: int | None = None) -> dict:
     """key → {stage: enrolments that stopped there}, from the kept totals (registry.stats.funnel_tally);
-    key is the county code or institution id (group), or None for group "all"."""
+    key is the county code or institution id (group), or None for group "all". With `stage`, that stage's
+    rows alone are summed (the others read 0)."""
     counts: dict = {}
     for model, condition in _periods(enrolled_from, enrolled_to):
         keys = [] if group == "all" else [getattr(model, group)]
@@ -130,6 +131,8 @@ def stopped_at(group: str, county_codes, enrolled_from, enrolled_to,
             statement = statement.where(model.county_code.in_(county_codes))
         if institution_id is not None:
             statement = statement.where(model.institution_id == institution_id)
+        if stage is not None:
+            statement = statement.where(model.stage == stage)
         for row in db.session.execute(statement):
             *row_key, stage, enrolments = row
             stages = counts.setdefault(row_key[0] if row_key else None, dict.fromkeys(range(len(STAGES)), 0))
@@ -213,9 +216,12 @@ PER_PAGE = 50
 
 def leak_count(leak: str, county_codes: list[str] | None = None, institution_id: int | None = None,
                enrolled_from: date | None = None, enrolled_to: date | None = None) -> int:
-    """From the kept totals: the enrolments that reached the leak's stage and went no further."""
-    stopped = stopped_at("all", county_codes, enrolled_from, enrolled_to, institution_id).get(None, {})
-    return stopped.get(list(STAGES).index(LEAKS[leak].reached), 0)
+    """From the kept totals: the enrolments that reached the leak's stage and went no further; that stage's
+    totals alone, over their index (summing every stage's grew with the registry: 0.7 → 1.8 ms from 100k to
+    1.35M on SQLite)."""
+    stage = list(STAGES).index(LEAKS[leak].reached)
+    stopped = stopped_at("all", county_codes, enrolled_from, enrolled_to, institution_id, stage=stage)
+    return stopped.get(None, {}).get(stage, 0)
 
 
 def _leak_walk(leak: str, county_codes, institution_id, enrolled_from, enrolled_to) -> sa.Select:

@@ -125,6 +125,9 @@ class FunnelDay(FunnelTotals, db.Model):
 
     day: Mapped[date] = mapped_column(primary_key=True)
 
+    # A leak list's count sums one stage (registry.stats.funnel.leak_count).
+    __table_args__ = (sa.Index("ix_funnel_days_stage", "stage", "day", "enrolments"),)
+
 
 class FunnelMonth(FunnelTotals, db.Model):
     """漏斗月汇总 — the day totals added up per calendar month (`month` is its first day)."""
@@ -132,6 +135,8 @@ class FunnelMonth(FunnelTotals, db.Model):
     __tablename__ = "funnel_months"
 
     month: Mapped[date] = mapped_column(primary_key=True)
+
+    __table_args__ = (sa.Index("ix_funnel_months_stage", "stage", "month", "enrolments"),)
 
 
 # --- the drill-downs' breakdowns (registry/stats/kept_tables.py) ----------------------------------------------
