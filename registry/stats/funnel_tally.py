@@ -1,5 +1,5 @@
-"""Keeping the funnel in step: each enrolment's stage (funnel_stages) and the day and month totals per county,
-institution and stage, refreshed in the transaction of every write that can move an enrolment along.
+"""Keeping the funnel in step: each enrolment's stage (funnel_stages) and the day, month and all-time totals
+per county, institution and stage, refreshed in the transaction of every write that can move an enrolment along.
 
 An enrolment's stage depends on its class (county, institution, occupation), its own status and dates, and
 its person's assessment results and certificates; so a changed class or a changed person refreshes every
@@ -15,14 +15,14 @@ from registry.core.db import db
 from registry.core.imports import chunks
 from registry.people.models import Person
 from registry.stats.funnel import REACHED, STAGES
-from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
+from registry.stats.models import FunnelAllTime, FunnelDay, FunnelMonth, FunnelStage
 from registry.stats.tally import upsert_adding
 from registry.training.models import Enrollment, TrainingClass
 
 CHUNK = 1000
 STAGE_NUMBERS = {stage: number for number, stage in enumerate(STAGES)}  # enrolled 0 … certified 4
 
-Key = tuple[str, int, date, int]  # (county code, institution id, day, stage)
+Key = tuple[str, int, date | None, int]  # (county code, institution id, day, stage); no day: all time
 
 
 def stage_number() -> sa.ColumnElement[int]:
@@ -103,26 +103,25 @@ def _key(row: tuple) -> Key:
 
 
 def add_to_totals(delta: Counter) -> None:
-    """Add to the day totals and their months, keys in order so that concurrent writers lock alike."""
-    by_month: Counter = Counter()
-    for (county_code, institution_id, day, stage), count in delta.items():
-        by_month[county_code, institution_id, day.replace(day=1), stage] += count
+    """Add to the day totals, their months and all time; keys in order, so concurrent writers lock alike."""
     _upsert(FunnelDay.__table__, "day", delta)
-    _upsert(FunnelMonth.__table__, "month", by_month)
+    _upsert(FunnelMonth.__table__, "month", by_month(delta))
+    _upsert(FunnelAllTime.__table__, None, all_time(delta))
 
 
-def _upsert(table: sa.Table, period: str, delta: Counter) -> None:
-    rows = [{"county_code": county_code, "institution_id": institution_id, period: day, "stage": stage,
-             "enrolments": count}
+def _upsert(table: sa.Table, period: str | None, delta: Counter) -> None:
+    rows = [{"county_code": county_code, "institution_id": institution_id, "stage": stage,
+             "enrolments": count} | ({period: day} if period else {})
             for (county_code, institution_id, day, stage), count in sorted(delta.items()) if count]
-    upsert_adding(table, ["county_code", "institution_id", period, "stage"], ["enrolments"], rows)
+    keys = ["county_code", "institution_id", "stage"] + ([period] if period else [])
+    upsert_adding(table, keys, ["enrolments"], rows)
 
 
 # --- rebuilding and checking --------------------------------------------------------------------------------
 
 def rebuild() -> None:
     """Throw the kept stages and totals away and count them again, in the caller's transaction."""
-    for model in (FunnelStage, FunnelDay, FunnelMonth):
+    for model in (FunnelStage, FunnelDay, FunnelMonth, FunnelAllTime):
         db.session.execute(sa.delete(model))
     fresh = fresh_stages().subquery()
     db.session.execute(sa.insert(FunnelStage.__table__).from_select(COLUMNS, sa.select(*fresh.c)))
@@ -145,7 +144,9 @@ def recount() -> Counter:
 
 
 def kept_totals(model) -> Counter:
-    period = model.day if model is FunnelDay else model.month
+    """(county, institution, day, stage) → enrolments kept in `model`; the day is the month's first for the
+    month totals, None for all time."""
+    period = {FunnelDay: FunnelDay.day, FunnelMonth: FunnelMonth.month}.get(model, sa.null())
     rows = db.session.execute(sa.select(model.county_code, model.institution_id, period, model.stage,
                                         model.enrolments))
     return Counter({(county, institution, day, stage): count
@@ -157,6 +158,13 @@ def by_month(totals: Counter) -> Counter:
     for (county_code, institution_id, day, stage), count in totals.items():
         months[county_code, institution_id, day.replace(day=1), stage] += count
     return months
+
+
+def all_time(totals: Counter) -> Counter:
+    summed: Counter = Counter()
+    for (county_code, institution_id, _day, stage), count in totals.items():
+        summed[county_code, institution_id, None, stage] += count
+    return summed
 
 
 def stage_differences() -> Iterator[tuple[int, date, str, int | None, int | None]]:

@@ -139,6 +139,13 @@ class FunnelMonth(FunnelTotals, db.Model):
     __table_args__ = (sa.Index("ix_funnel_months_stage", "stage", "month", "enrolments"),)
 
 
+class FunnelAllTime(FunnelTotals, db.Model):
+    """漏斗累计汇总 — the month totals added up over all time: what the funnel reads when no enrolment dates are
+    chosen, a row per county, institution and stage however many months the registry spans."""
+
+    __tablename__ = "funnel_all_time"
+
+
 # --- the drill-downs' breakdowns (registry/stats/kept_tables.py) ----------------------------------------------
 
 BREAKDOWN_MEASURES = ("holders", "certificates_valid", "certificates_revoked", "assessed", "passed",

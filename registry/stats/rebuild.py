@@ -10,7 +10,7 @@ from registry.core.db import db
 from registry.core.models import Setting
 from registry.stats import breakdown_tally, funnel_tally, tally
 from registry.stats.models import (BREAKDOWN_MEASURES, MEASURES, BreakdownDay, BreakdownMonth, CoverageDay,
-                                   CoverageEntry, CoverageMonth, FunnelDay, FunnelMonth)
+                                   CoverageEntry, CoverageMonth, FunnelAllTime, FunnelDay, FunnelMonth)
 from registry.training.models import Enrollment, TrainingClass
 
 # Set by a migration that adds a kept measure to a registry with data (0020): the totals need one recount.
@@ -110,14 +110,15 @@ def funnel_differences() -> list[Difference]:
              for enrollment_id, day, county_code, kept_stage, recounted_stage
              in funnel_tally.stage_differences()]
     recounted = funnel_tally.recount()
-    months = funnel_tally.by_month(recounted)
-    for period, stored, counted in (("day", funnel_tally.kept_totals(FunnelDay), recounted),
-                                    ("month", funnel_tally.kept_totals(FunnelMonth), months)):
+    for period, model, counted in (("日", FunnelDay, recounted),
+                                   ("月", FunnelMonth, funnel_tally.by_month(recounted)),
+                                   ("累计", FunnelAllTime, funnel_tally.all_time(recounted))):
+        stored = funnel_tally.kept_totals(model)
         for key in sorted(set(stored) | set(counted)):
             if stored[key] != counted[key]:
                 county_code, institution_id, day, stage = key
-                measure = f"漏斗{'日' if period == 'day' else '月'}汇总（培训机构 {institution_id}，阶段 {stage}）"
-                found.append(Difference(county_code, day, measure, stored[key], counted[key]))
+                measure = f"漏斗{period}汇总（培训机构 {institution_id}，阶段 {stage}）"
+                found.append(Difference(county_code, day or "—", measure, stored[key], counted[key]))
     return found
 
 

@@ -12,7 +12,7 @@ from registry.core.db import db
 from registry.core.roles import Role
 from registry.people.models import KeyGroup
 from registry.stats import breakdown_tally, funnel, funnel_tally, rebuild, tally
-from registry.stats.models import FunnelDay, FunnelMonth, FunnelStage
+from registry.stats.models import FunnelAllTime, FunnelDay, FunnelMonth, FunnelStage
 from registry.training.models import Enrollment
 from registry.training.operations import enroll_person, record_completion, update_class
 # The hand-built funnel world, its agency and its independent recount (tests/stats/test_funnel.py).
@@ -50,6 +50,7 @@ def assert_in_step() -> None:
     assert kept_stages() == recounted_stages()
     assert funnel_tally.kept_totals(FunnelDay) == fresh_totals()
     assert funnel_tally.kept_totals(FunnelMonth) == funnel_tally.by_month(fresh_totals())
+    assert funnel_tally.kept_totals(FunnelAllTime) == funnel_tally.all_time(fresh_totals())
     assert rebuild.differences() == []
 
 
@@ -127,6 +128,8 @@ def test_a_failed_transaction_leaves_the_kept_stages_alone(world, make_person):
     ("UPDATE funnel_months SET enrolments = enrolments + 3 WHERE county_code = '410225'", "漏斗月汇总"),
     ("UPDATE funnel_days SET enrolments = enrolments - 1 WHERE county_code = '410221' AND stage = 4",
      "漏斗日汇总"),
+    ("UPDATE funnel_all_time SET enrolments = enrolments + 1 WHERE county_code = '410221' AND stage = 1",
+     "漏斗累计汇总"),
     ("UPDATE funnel_stages SET stage = 4 WHERE stage = 1", "漏斗阶段"),
     ("DELETE FROM funnel_stages WHERE stage = 3", "漏斗阶段"),
 ])
