@@ -16,7 +16,7 @@ from registry.cli import register_commands, serve_command, worker_command
 from registry.core.arguments import MAX_ID, BadArgument, refuse_nul
 from registry.core.audit import client_address
 from registry.core.config import PROJECT_ROOT, load_config
-from registry.core.db import db, wait_for_locks
+from registry.core.db import configure_connections, db
 from registry.core.ratelimit import init_limiter
 from registry.core.security_headers import init_security_headers
 from registry.core.tasks import init_tasks
@@ -53,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    wait_for_locks(settings)
+    configure_connections(settings)
     app.config.update(settings)
     app.json.ensure_ascii = False
     # First: its after_request hook then runs last, over whatever the other hooks made of the response.

@@ -124,6 +124,8 @@ def load_config() -> dict:
         "LEAK_EXPORT_INLINE_LIMIT": int(os.environ.get("REGISTRY_LEAK_EXPORT_INLINE_LIMIT", 5000)),
         # Writes are kept short; a request that still finds the lock taken this long answers 503, not 500.
         "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("REGISTRY_SQLITE_BUSY_TIMEOUT_SECONDS", 10)),
+        # PostgreSQL's JIT compilation of costly-looking statements: off unless asked for (core/db.py).
+        "POSTGRES_JIT": os.environ.get("REGISTRY_POSTGRES_JIT", "0") == "1",
         "PROXY_COUNT": int(os.environ.get("REGISTRY_PROXY_COUNT", 0)),
         # Business rules the city may tune without a code change.
         "TRAINING_HOURS_TOLERANCE": float(os.environ.get("REGISTRY_TRAINING_HOURS_TOLERANCE", 0.1)),

@@ -60,11 +60,21 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()  # how long to wait for the write lock is the driver's `timeout` (SQLITE_BUSY_TIMEOUT_SECONDS)
 
 
-def wait_for_locks(settings: dict) -> None:
-    """A writer that finds SQLite's write lock taken waits up to SQLITE_BUSY_TIMEOUT_SECONDS for it."""
-    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options["connect_args"] = options.get("connect_args", {}) | {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]}
+def configure_connections(settings: dict) -> None:
+    """SQLite: a writer that finds the write lock taken waits up to SQLITE_BUSY_TIMEOUT_SECONDS for it.
+
+    PostgreSQL: no JIT unless POSTGRES_JIT. PostgreSQL compiles a statement with LLVM before running it when
+    its estimated cost passes jit_above_cost, and a poor estimate is enough: a county official's search for a
+    two-character name at 100k persons took 163 ms, 123 ms of it compiling, 20 ms without
+    (docs/BENCHMARKS.md). The registry's statements are short; the compilation rarely pays for itself.
+    """
+    uri = settings["SQLALCHEMY_DATABASE_URI"]
+    options = settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    connect_args = options.get("connect_args", {})
+    if uri.startswith("sqlite"):
+        options["connect_args"] = connect_args | {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]}
+    elif uri.startswith("postgresql") and not settings.get("POSTGRES_JIT"):
+        options["connect_args"] = connect_args | {"options": "-c jit=off"}
 
 
 def is_write_conflict(error: sa.exc.DBAPIError) -> bool:
