@@ -154,16 +154,18 @@ def kept_totals(model) -> Counter:
 
 
 def by_month(totals: Counter) -> Counter:
-    months: Counter = Counter()
-    for (county_code, institution_id, day, stage), count in totals.items():
-        months[county_code, institution_id, day.replace(day=1), stage] += count
-    return months
+    return _rolled_up(totals, lambda day: day.replace(day=1))
 
 
 def all_time(totals: Counter) -> Counter:
+    return _rolled_up(totals, lambda _day: None)
+
+
+def _rolled_up(totals: Counter, period_of) -> Counter:
+    """Day totals added up per the period `period_of(day)` names (None: all time)."""
     summed: Counter = Counter()
-    for (county_code, institution_id, _day, stage), count in totals.items():
-        summed[county_code, institution_id, None, stage] += count
+    for (county_code, institution_id, day, stage), count in totals.items():
+        summed[county_code, institution_id, period_of(day), stage] += count
     return summed
 
 
