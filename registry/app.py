@@ -111,8 +111,9 @@ def _register_protection(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import (  # noqa: F401  (they attach their routes to the API blueprint)
-        assessment_views, bulk_check_views, openapi, public_views, stats_views, training_views,
+        assessment_views, bulk_check_views, openapi, stats_views, training_views,
     )
+    from registry.api.public_views import bp as public_api_bp
     from registry.api.token_views import bp as tokens_bp
     from registry.api.views import bp as api_bp
     from registry.assessment import import_views as results_import_views  # noqa: F401  (results upload routes)
@@ -153,6 +154,8 @@ def _register_blueprints(app: Flask) -> None:
     # (registry/api/auth.py refuses writes that come with only a browser session).
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    csrf.exempt(public_api_bp)
+    app.register_blueprint(public_api_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -93,7 +93,7 @@ ROUTES: dict[str, Entry] = {
     "stats.counted_kinds": Entry("/stats/counted-kinds", ADMIN),
     "api.openapi_json": Entry("/api/v1/openapi.json", PUBLIC),
     "api.docs_page": Entry("/api/docs", PUBLIC),
-    "api.signing_key": Entry("/api/v1/signing-key", PUBLIC),
+    "public_api.signing_key": Entry("/api/v1/signing-key", PUBLIC),
     "api.list_classes": Entry("/api/v1/classes", TRAINING_READERS),
     "api.create_class": Entry("/api/v1/classes", TRAINING_WRITERS, "POST"),
     "api.get_class": Entry("/api/v1/classes/{class_id}", TRAINING_READERS),
@@ -130,7 +130,7 @@ ROUTES: dict[str, Entry] = {
     "sharing.share_links_page": Entry("/certificates/{certificate_id}/share-links", ASSESSMENT_READERS),
     "sharing.revoke_link": Entry("/certificates/{certificate_id}/share-links/{share_link_id}/revoke",
                                  ASSESSMENT_WRITERS, "POST"),
-    "api.verify_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
+    "public_api.verify_certificate": Entry("/api/v1/certificates/{certificate_number}", PUBLIC),
     # The world's batch is the agency user's, held in the county user's county, approved and issued.
     "assessment.list_batches": Entry("/assessment/batches", ASSESSMENT_READERS),
     "assessment.create_batch": Entry("/assessment/batches/new", ASSESSMENT_WRITERS),

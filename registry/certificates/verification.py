@@ -24,6 +24,7 @@ from registry.certificates.models import Certificate, CertificateKind, Certifica
 from registry.certificates.numbering import OPAQUE_NUMBER
 from registry.core.db import db
 from registry.core.errors import InvalidInput
+from registry.core.plain_select import PlainSelect
 from registry.organizations.models import Agency
 from registry.people.masking import mask_name
 from registry.reference.models import LEVEL_LABELS
@@ -209,8 +210,8 @@ class CertificateFacts:
 
 _REPLACEMENT = aliased(Certificate)
 # The public API's busiest path: building two ORM objects took most of its time (docs/BENCHMARKS.md,
-# verify_api), so a verdict on an issued certificate reads one plain row instead.
-FACTS_BY_NUMBER = (
+# verify_api), so a verdict on an issued certificate reads one plain row instead, on a plain cursor.
+FACTS_BY_NUMBER = PlainSelect(
     sa.select(Certificate.id, Certificate.number, Certificate.kind, Certificate.status, Certificate.level, Certificate.issued_on,
               Certificate.snapshot, Certificate.revoked_at, Certificate.revocation_reason,
               Agency.name.label("agency_name"), Agency.filing_number, Agency.filed_on,
@@ -218,7 +219,8 @@ FACTS_BY_NUMBER = (
     .outerjoin(Agency, Agency.id == Certificate.agency_id)
     .outerjoin(_REPLACEMENT, _REPLACEMENT.id == Certificate.superseded_by_id)
     .where(Certificate.number == sa.bindparam("number"))
-    .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1)
+    .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1),
+    parameters=("number",),
 )
 
 
@@ -233,11 +235,9 @@ def _facts(row) -> CertificateFacts:
 
 
 def _facts_row(number: str):
-    # On the request's own connection and transaction, without the ORM's execution layer (a verify call
-    # in-process ≈ 600 → 525 µs, docs/BENCHMARKS.md verify_api); the flush is what the ORM's autoflush would
-    # have done, so a verdict still sees what this session has just written.
-    db.session.flush()
-    return db.session.connection().execute(FACTS_BY_NUMBER, {"number": number}).first()
+    # Committed data only, on a connection of its own (registry/core/plain_select.py): every caller is a
+    # public page or call that writes nothing before it verifies.
+    return FACTS_BY_NUMBER.first(db.engine, number=number)
 
 
 def verify_number(number: str, name: str | None = None) -> Verdict:

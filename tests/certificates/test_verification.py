@@ -10,7 +10,8 @@ from registry.certificates.operations import correct_certificate, issue_batch, r
 from registry.certificates.pdf import render_certificate
 from registry.certificates.rendering import render_snapshot, signing_key, verify_url
 from registry.certificates.verification import (
-    DIFFERENT_WORDING, EXACT_WORDING, UPLOAD_MAX_BYTES, check_qr, parse_number, verify_number, verify_upload,
+    DIFFERENT_WORDING, EXACT_WORDING, FACTS_BY_NUMBER, UPLOAD_MAX_BYTES, check_qr, parse_number, verify_number,
+    verify_upload,
 )
 from registry.core.db import db
 from registry.core.errors import InvalidInput
@@ -94,6 +95,20 @@ def test_a_corrected_certificate_names_its_replacement(certificate):
     assert (verdict.outcome, verdict.wording) == ("superseded", "证书已更正，已被新证书替代")
     assert verdict.replacement_number == replacement.number
     assert verify_number(replacement.number).fields["name_masked"] == "张*民"
+
+
+@pytest.mark.parametrize("state", ["valid", "revoked", "superseded"])
+def test_the_verdicts_plain_read_gives_the_row_sqlalchemy_gives(certificate, state):
+    if state == "revoked":
+        revoke_certificate(None, certificate, "冒名顶替参加认定")
+    elif state == "superseded":
+        correct_certificate(None, certificate, "姓名录入错误", name="张三民", issued_on=ISSUED_ON)
+    db.session.commit()
+    core = db.session.execute(FACTS_BY_NUMBER.statement, {"number": certificate.number}).one()
+    plain = FACTS_BY_NUMBER.first(db.engine, number=certificate.number)
+    assert tuple(plain) == tuple(core) and plain._fields == tuple(core._fields)
+    assert [type(value) for value in plain] == [type(value) for value in core]
+    assert plain.status.value == state and (plain.replacement_number is not None) == (state == "superseded")
 
 
 def test_an_unknown_number_is_not_found(app):

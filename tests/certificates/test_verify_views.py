@@ -252,6 +252,16 @@ def test_the_json_limit_answers_429_as_json(client, app, certificate):
     assert response.get_json()["error"] == "rate_limited" and "查询过于频繁" in response.get_json()["message"]
 
 
+def test_the_public_api_calls_count_each_on_their_own_and_say_what_is_left(client, app, certificate):
+    # Their limits are declared on their blueprint (registry/api/public_views.py), not on each view.
+    app.config["VERIFY_API_LIMITS"] = "2/minute"
+    answers = [client.get(f"/api/v1/certificates/{certificate.number}") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert [answer.headers.get("X-RateLimit-Remaining") for answer in answers[:2]] == ["1", "0"]
+    assert "Retry-After" in answers[2].headers
+    assert client.get("/api/v1/signing-key").status_code == 200
+
+
 def test_uploads_have_their_own_tighter_limit(client, app, certificate):
     app.config["VERIFY_UPLOAD_LIMITS"] = "1/minute"
     assert upload(client, b"not a pdf").status_code == 400
