@@ -29,7 +29,8 @@ class _Compiled:
 
 
 class PlainSelect:
-    """`statement` with the named parameters in `parameters` supplied per call (strings: bound unconverted)."""
+    """`statement`, its bind parameters named in `parameters` given on each call. Those values reach the driver
+    as they are, without their type's bind conversion: plain strings and numbers."""
 
     def __init__(self, statement: sa.Select, parameters: tuple[str, ...]):
         self.statement = statement
@@ -38,7 +39,7 @@ class PlainSelect:
         self._by_engine: weakref.WeakKeyDictionary[Engine, _Compiled] = weakref.WeakKeyDictionary()
 
     def first(self, engine: Engine, **values: str):
-        """The first row, or None."""
+        """The first row, or None. A driver's error comes as SQLAlchemy's (sa.exc.DBAPIError), as from Core."""
         compiled = self._by_engine.get(engine) or self._compile(engine)
         parameters = compiled.fixed | values
         if compiled.positions is not None:
@@ -46,11 +47,16 @@ class PlainSelect:
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
-            cursor.execute(compiled.sql, parameters)
-            row = cursor.fetchone()
-            if compiled.processors is None:
-                compiled.processors = self._processors(engine.dialect, cursor.description)
-            cursor.close()
+            try:
+                cursor.execute(compiled.sql, parameters)
+                row = cursor.fetchone()
+                if compiled.processors is None:
+                    compiled.processors = self._processors(engine.dialect, cursor.description)
+            finally:
+                cursor.close()
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DBAPIError.instance(compiled.sql, parameters, error,
+                                             engine.dialect.loaded_dbapi.Error) from error
         finally:
             connection.close()  # back to the pool, which rolls back what the read opened
         if row is None:

@@ -2,6 +2,7 @@
 import enum
 from datetime import date, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from registry.core.db import db, enum_type
@@ -38,4 +39,14 @@ def test_no_row_is_none_and_the_connection_goes_back_to_the_pool(app):
     checked_out = db.engine.pool.checkedout()
     assert select.first(db.engine, text="x") is None
     assert select.first(db.engine, text="x") is None  # the second call runs the SQL compiled by the first
+    assert db.engine.pool.checkedout() == checked_out
+
+
+def test_a_drivers_error_comes_as_sqlalchemys_and_the_connection_goes_back(app):
+    select = PlainSelect(sa.select(sa.column("id")).select_from(sa.table("no_such_table"))
+                         .where(sa.column("id") == sa.bindparam("id", type_=sa.String)), parameters=("id",))
+    checked_out = db.engine.pool.checkedout()
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        select.first(db.engine, id="1")
+    assert "no_such_table" in str(raised.value.orig)
     assert db.engine.pool.checkedout() == checked_out
