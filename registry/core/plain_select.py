@@ -23,14 +23,14 @@ class _Compiled:
     """The statement as one dialect runs it: SQL text, parameter layout, the values it binds itself."""
 
     sql: str
-    positions: tuple[str, ...] | None  # parameter names in order, for a positional paramstyle (SQLite's qmark)
+    positions: tuple[str, ...] | None  # parameter names in order, for a positional paramstyle (SQLite)
     fixed: dict[str, Any]  # bound values written into the statement (a LIMIT, an enum), converted
     processors: list | None = field(default=None)  # per column, from the first cursor's description
 
 
 class PlainSelect:
-    """`statement`, its bind parameters named in `parameters` given on each call. Those values reach the driver
-    as they are, without their type's bind conversion: plain strings and numbers."""
+    """`statement`, its bind parameters named in `parameters` given on each call. Those values reach the
+    driver as they are, without their type's bind conversion: plain strings and numbers."""
 
     def __init__(self, statement: sa.Select, parameters: tuple[str, ...]):
         self.statement = statement
@@ -39,7 +39,7 @@ class PlainSelect:
         self._by_engine: weakref.WeakKeyDictionary[Engine, _Compiled] = weakref.WeakKeyDictionary()
 
     def first(self, engine: Engine, **values: str):
-        """The first row, or None. A driver's error comes as SQLAlchemy's (sa.exc.DBAPIError), as from Core."""
+        """The first row, or None. A driver's error comes as SQLAlchemy's (sa.exc.DBAPIError), as Core's."""
         compiled = self._by_engine.get(engine) or self._compile(engine)
         parameters = compiled.fixed | values
         if compiled.positions is not None:
