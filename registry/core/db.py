@@ -1,5 +1,6 @@
 """The database handle and the declarative base every model derives from."""
 import enum
+import os
 import random
 import time
 from datetime import UTC, datetime
@@ -74,7 +75,10 @@ def configure_connections(settings: dict) -> None:
     if uri.startswith("sqlite"):
         options["connect_args"] = connect_args | {"timeout": settings["SQLITE_BUSY_TIMEOUT_SECONDS"]}
     elif uri.startswith("postgresql") and not settings.get("POSTGRES_JIT"):
-        options["connect_args"] = connect_args | {"options": "-c jit=off"}
+        # Beside, not instead of, the server options an operator gives: libpq reads PGOPTIONS only when the
+        # connection names no options of its own.
+        given = connect_args.get("options", os.environ.get("PGOPTIONS", ""))
+        options["connect_args"] = connect_args | {"options": f"{given} -c jit=off".lstrip()}
 
 
 def is_write_conflict(error: sa.exc.DBAPIError) -> bool:

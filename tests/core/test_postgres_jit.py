@@ -12,13 +12,22 @@ def settings_for(uri: str, jit: bool) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": uri, "POSTGRES_JIT": jit, "SQLITE_BUSY_TIMEOUT_SECONDS": 10.0}
 
 
-def test_postgresql_connections_ask_for_no_jit_unless_configured():
+def test_postgresql_connections_ask_for_no_jit_unless_configured(monkeypatch):
+    monkeypatch.delenv("PGOPTIONS", raising=False)
     off = settings_for("postgresql+psycopg://registry@localhost/registry", jit=False)
     configure_connections(off)
     assert off["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c jit=off"}
     on = settings_for("postgresql+psycopg://registry@localhost/registry", jit=True)
     configure_connections(on)
     assert "options" not in on["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+    own = settings_for("postgresql+psycopg://registry@localhost/registry", jit=False)
+    own["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c statement_timeout=5000"}}
+    configure_connections(own)
+    assert own["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c statement_timeout=5000 -c jit=off"}
+    monkeypatch.setenv("PGOPTIONS", "-c work_mem=64MB")
+    environment = settings_for("postgresql+psycopg://registry@localhost/registry", jit=False)
+    configure_connections(environment)
+    assert environment["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"options": "-c work_mem=64MB -c jit=off"}
     sqlite = settings_for("sqlite:////tmp/registry.sqlite3", jit=False)
     configure_connections(sqlite)
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"timeout": 10.0}
