@@ -50,6 +50,12 @@ def enum_type(enum_class: type[enum.Enum]) -> sa.Enum:
     )
 
 
+def is_unconditional(clause) -> bool:
+    """Whether a WHERE clause is `sa.true()`, an administrator's scope: no condition at all (a select keeps it
+    wrapped as a boolean, so the wrapper is looked through)."""
+    return isinstance(getattr(clause, "element", clause), sa.sql.elements.True_)
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, _record) -> None:
     # SQLite ignores foreign keys unless asked, and WAL lets readers run beside one writer.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from huey import crontab
 
-from registry.core.db import db
+from registry.core.db import db, is_unconditional
 from registry.core.models import RowCount, RowCountChange
 from registry.core.tasks import periodic
 
@@ -84,8 +84,7 @@ def kept_total(statement: sa.Select) -> int | None:
     if len(froms) != 1 or not isinstance(froms[0], sa.Table) or froms[0].name not in COUNTED_TABLES:
         return None
     table, where = froms[0], statement.whereclause
-    # An administrator's scope is written WHERE true (which the select keeps wrapped as a boolean).
-    if where is None or isinstance(getattr(where, "element", where), sa.sql.elements.True_):
+    if where is None or is_unconditional(where):
         return rows_in(table.name)
     counties = {value for value in _values(where) if isinstance(value, str) and value}
     for name, count in COUNTED_BY_COUNTY.items():

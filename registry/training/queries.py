@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
-from registry.core.db import db
+from registry.core.db import db, is_unconditional
 from registry.organizations.models import TrainingInstitution
 from registry.people.models import Person
 from registry.people.name_search import name_contains
@@ -48,7 +48,7 @@ def filtered_enrollments(scope: sa.ColumnElement[bool], filters: TraineeFilters)
     and persons' conditions as IN subqueries: counting a city's enrolments then reads no class or person row
     unless a condition needs it (#17). `with_holders` adds the joins the page's rows and the export load."""
     statement = sa.select(Enrollment)
-    if not isinstance(scope, sa.sql.elements.True_):
+    if not is_unconditional(scope):
         statement = statement.where(scope)
     if filters.county_code is not None:  # the county stored on each enrolment, as a county's own scope
         statement = statement.where(Enrollment.class_county_code == filters.county_code)

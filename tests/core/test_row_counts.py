@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from registry.certificates.models import Certificate
 from registry.core import row_counts
-from registry.core.db import db
+from registry.core.db import db, is_unconditional
 from registry.core.models import RowCount, RowCountChange
 from registry.core.roles import Role
 from registry.people.models import Person
@@ -134,6 +134,14 @@ def miscount(table_name: str, by: int) -> None:
 
 def count_statements(statements, table_name: str) -> list[str]:
     return [sql for sql, _ in statements if "count(" in sql.lower() and f"FROM {table_name}" in sql]
+
+
+def test_an_administrators_scope_is_no_condition_wrapped_or_not():
+    assert is_unconditional(sa.true())
+    assert is_unconditional(sa.select(Person.id).where(sa.true()).whereclause)  # kept wrapped as a boolean
+    assert not is_unconditional(Person.county_code == "410221")
+    assert not is_unconditional(sa.select(Person.id).where(Person.county_code == "410221").whereclause)
+    assert not is_unconditional(None)
 
 
 def test_the_unfiltered_list_reads_the_kept_count(three_certificates, make_user, login):
