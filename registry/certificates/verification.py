@@ -219,8 +219,7 @@ FACTS_BY_NUMBER = PlainSelect(
     .outerjoin(Agency, Agency.id == Certificate.agency_id)
     .outerjoin(_REPLACEMENT, _REPLACEMENT.id == Certificate.superseded_by_id)
     .where(Certificate.number == sa.bindparam("number"))
-    .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1),
-    parameters=("number",),
+    .order_by((Certificate.kind != CertificateKind.SKILL_LEVEL), Certificate.id).limit(1)
 )
 
 

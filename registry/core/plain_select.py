@@ -29,12 +29,12 @@ class _Compiled:
 
 
 class PlainSelect:
-    """`statement`, its bind parameters named in `parameters` given on each call. Those values reach the
-    driver as they are, without their type's bind conversion: plain strings and numbers."""
+    """`statement`, the values of its bind parameters that have none (`sa.bindparam("number")`) given on
+    each call. Those reach the driver as they are, without their type's bind conversion: plain strings and
+    numbers."""
 
-    def __init__(self, statement: sa.Select, parameters: tuple[str, ...]):
+    def __init__(self, statement: sa.Select):
         self.statement = statement
-        self.parameters = parameters
         self.row_type = namedtuple("PlainRow", statement.selected_columns.keys())
         self._by_engine: weakref.WeakKeyDictionary[Engine, _Compiled] = weakref.WeakKeyDictionary()
 
@@ -69,13 +69,11 @@ class PlainSelect:
         compiled = self.statement.compile(dialect=dialect)
         if compiled.escaped_bind_names:
             raise ValueError("a parameter name the DBAPI cannot take as is")
-        placeholders = dict.fromkeys(self.parameters, "")
         fixed = {}
-        for name, value in compiled.construct_params(placeholders).items():
-            if name in placeholders:
-                continue
-            convert = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            fixed[name] = convert(value) if convert else value
+        for name, bind in compiled.binds.items():
+            if not bind.required:  # a value the statement carries itself
+                convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                fixed[name] = convert(bind.value) if convert else bind.value
         positions = tuple(compiled.positiontup) if compiled.positional else None
         self._by_engine[engine] = result = _Compiled(compiled.string, positions, fixed)
         return result

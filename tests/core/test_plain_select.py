@@ -25,7 +25,7 @@ def statement() -> sa.Select:
 
 
 def test_the_row_and_its_types_are_sqlalchemys(app):
-    plain = PlainSelect(statement(), parameters=("text",)).first(db.engine, text="开封")
+    plain = PlainSelect(statement()).first(db.engine, text="开封")
     core = db.session.execute(statement(), {"text": "开封"}).one()
     assert plain._fields == tuple(core._fields) == ("day", "at", "colour", "facts", "text", "missing")
     assert tuple(plain) == tuple(core) == (date(2025, 6, 1), datetime(2025, 6, 1, 8, 30), Colour.RED,
@@ -35,7 +35,7 @@ def test_the_row_and_its_types_are_sqlalchemys(app):
 
 
 def test_no_row_is_none_and_the_connection_goes_back_to_the_pool(app):
-    select = PlainSelect(statement().where(sa.false()), parameters=("text",))
+    select = PlainSelect(statement().where(sa.false()))
     checked_out = db.engine.pool.checkedout()
     assert select.first(db.engine, text="x") is None
     assert select.first(db.engine, text="x") is None  # the second call runs the SQL compiled by the first
@@ -44,7 +44,7 @@ def test_no_row_is_none_and_the_connection_goes_back_to_the_pool(app):
 
 def test_a_drivers_error_comes_as_sqlalchemys_and_the_connection_goes_back(app):
     select = PlainSelect(sa.select(sa.column("id")).select_from(sa.table("no_such_table"))
-                         .where(sa.column("id") == sa.bindparam("id", type_=sa.String)), parameters=("id",))
+                         .where(sa.column("id") == sa.bindparam("id", type_=sa.String)))
     checked_out = db.engine.pool.checkedout()
     with pytest.raises(sa.exc.DBAPIError) as raised:
         select.first(db.engine, id="1")
