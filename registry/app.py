@@ -154,8 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     # (registry/api/auth.py refuses writes that come with only a browser session).
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
-    csrf.exempt(public_api_bp)  # as the rest of /api/v1, which it was part of
-    app.register_blueprint(public_api_bp)
+    app.register_blueprint(public_api_bp)  # GET only: CSRF protection never applies
 
 
 def _register_request_hooks(app: Flask) -> None:
