@@ -169,3 +169,49 @@ def test_the_exports_table_sets_each_export_beside_openpyxl_at_both_sizes():
     assert len(lines) == 3  # the header, its rule and the one export: /stats has no openpyxl side
     assert lines[2] == ("| /stats/funnel/failed.xlsx city | admin | 20,000 × 8 | 200 ms | 150 ms | 1.33× | "
                         "300,000 × 8 | 3,000 ms | 2,500 ms | 1.20× |")
+
+
+def test_the_engines_table_sets_each_page_on_postgresql_beside_sqlite():
+    stats, people = PageKey("/stats", ADMIN), PageKey("/people by name", COUNTY)
+    verify = PageKey("/verify", "anyone")
+    sqlite = ({stats: timing(20), people: timing(30)}, {stats: timing(20), people: timing(40)})
+    postgresql = ({stats: timing(30), people: timing(15)}, {stats: timing(25), people: timing(40)})
+    text = report.engines_table([stats, people, verify], (100_000, 1_350_000), sqlite, postgresql)
+    lines = text.splitlines()
+    assert lines[0] == ("| page | role | 100k SQLite | 100k PostgreSQL | 100k PostgreSQL÷SQLite | "
+                        "1.35M SQLite | 1.35M PostgreSQL | 1.35M PostgreSQL÷SQLite (≤ 1×) |")
+    assert len(lines) == 4  # /verify was timed on neither engine
+    assert lines[2] == ("| /stats | admin | 20.0 ms | 30.0 ms | 1.50× **OVER** | 20.0 ms | 25.0 ms | "
+                        "1.25× **OVER** |")
+    assert lines[3] == "| /people by name | county | 30.0 ms | 15.0 ms | 0.50× | 40.0 ms | 40.0 ms | 1.00× |"
+
+
+def test_the_engines_summary_counts_the_pages_postgresql_serves_as_fast():
+    keys = [PageKey(f"/page{number}", ADMIN) for number in range(4)]
+    sqlite = {key: timing(10) for key in keys}
+    postgresql = {keys[0]: timing(5), keys[1]: timing(10), keys[2]: timing(15), keys[3]: timing(30)}
+    # Equal ratios sort without comparing the pages.
+    assert report.engines_summary(keys, sqlite, {key: timing(10) for key in keys}).startswith(
+        "4 pages timed on both engines: PostgreSQL as fast or faster on 4, slower on 0")
+    assert report.engines_summary(keys, sqlite, postgresql) == (
+        "4 pages timed on both engines: PostgreSQL as fast or faster on 2, slower on 2; "
+        "PostgreSQL÷SQLite from 0.50× to 3.00× (/page3 · admin), median 1.25×.")
+    assert report.engines_summary(keys, sqlite, {}) == "No page was timed on both engines."
+
+
+def test_the_engines_block_is_written_beside_the_engines_own_blocks():
+    from benchmarks.pages import Measured, engines_section
+
+    stats = PageKey("/stats", ADMIN)
+    sqlite = (Measured(100_000, [stats], {stats: timing(20)}),
+              Measured(1_350_000, [stats], {stats: timing(21)}))
+    postgresql = (Measured(100_000, [stats], {stats: timing(30)}),
+                  Measured(1_350_000, [stats], {stats: timing(42)}))
+    text = engines_section(sqlite, postgresql)
+    assert text.startswith("### pages, PostgreSQL beside SQLite — ")
+    assert "At 1.35M: 1 page timed on both engines: PostgreSQL as fast or faster on 0, slower on 1" in text
+    assert "| /stats | admin | 20.0 ms | 30.0 ms | 1.50× **OVER** | 21.0 ms | 42.0 ms | 2.00× **OVER** |" \
+        in text
+    document = f"# Benchmarks\n\n{report.SECTION_HEADING}\n\nText.\n\n## next\n"
+    written = rewrite_section(document, "engines:1350000", text)
+    assert written.index("<!-- pages:engines:1350000:begin") < written.index("## next")

@@ -6,12 +6,14 @@ ANALYZEd, with an administrator and a county official of 杞县 made by the acco
 `registry serve --workers 2` (tests/serving.py) and every page is fetched through a signed-in HTTP session:
 one checked warm-up, then TIMED_RUNS timed requests, the median counting. The ratios (report.py) are taken
 within the run; the pages that miss a target are run once more in-process to name their slowest SQL and its
-plan (slow_sql.py). The table and those plans go to docs/BENCHMARKS.md, one block per engine and size.
+plan (slow_sql.py). The table and those plans go to docs/BENCHMARKS.md, one block per engine and size; when
+both engines ran, one more block sets each page's medians side by side (PostgreSQL ÷ SQLite, the issue's
+item 3).
 """
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,11 +51,17 @@ class Measured:
 def run(options: Options) -> Iterator[Result]:
     large = options.rows or SIZES[-1]
     sizes = (min(SIZES[0], max(large // 10, 1)), large)
+    measured = {}
     for backend in options.backends:
-        yield from run_on(backend, options, sizes)
+        measured[backend.name] = yield from run_on(backend, options, sizes)
+    if {"SQLite", "PostgreSQL"} <= measured.keys():
+        text = engines_section(measured["SQLite"], measured["PostgreSQL"])
+        print(text, flush=True)
+        DOCS.write_text(report.rewrite_section(DOCS.read_text(), f"engines:{sizes[1]}", text))
 
 
-def run_on(backend: Backend, options: Options, sizes: tuple[int, int]) -> Iterator[Result]:
+def run_on(backend: Backend, options: Options,
+           sizes: tuple[int, int]) -> Generator[Result, None, tuple[Measured, Measured]]:
     with opened(backend, options, sizes[0]) as (app, found, prepared):
         small = served_timings(app, found, sizes[0], prepared)
     with opened(backend, options, sizes[1]) as (app, found, prepared):
@@ -69,6 +77,7 @@ def run_on(backend: Backend, options: Options, sizes: tuple[int, int]) -> Iterat
     for row in rows:
         if row.large is not None:
             yield result(backend.name, sizes[1], row)
+    return small, large
 
 
 # --- the registry, ready to serve ---------------------------------------------------------------------------
@@ -237,6 +246,28 @@ def section(engine: str, small: Measured, large: Measured, rows: list[report.Row
     if numbers:
         lines += ["", slow_sql.statements_markdown(list(plans.values()), numbers)]
     return "\n".join(lines)
+
+
+def engines_section(sqlite: tuple[Measured, Measured], postgresql: tuple[Measured, Measured]) -> str:
+    """The same pages on the two engines of one run, side by side: the issue's item 3, PostgreSQL as fast as
+    SQLite or faster. Each engine's registries are its own copies of one generated demo."""
+    small, large = sqlite
+    keys = large.keys + [key for key in postgresql[1].keys if key not in large.keys]
+    sizes = (small.persons, large.persons)
+    return "\n".join([
+        f"### pages, PostgreSQL beside SQLite — {datetime.now():%Y-%m-%d %H:%M}, "
+        f"{small.persons:,} and {large.persons:,} persons",
+        "",
+        "`scripts/with-postgres python -m benchmarks --only pages`: each page's median from the two engines' "
+        "tables of this run (SQLite timed first, then PostgreSQL), and PostgreSQL's ÷ SQLite's.",
+        "",
+        f"At {report.persons(large.persons)}: "
+        + report.engines_summary(keys, large.timings, postgresql[1].timings),
+        f"At {report.persons(small.persons)}: "
+        + report.engines_summary(keys, small.timings, postgresql[0].timings),
+        "",
+        report.engines_table(keys, sizes, (small.timings, large.timings),
+                             (postgresql[0].timings, postgresql[1].timings))])
 
 
 def result(engine: str, persons: int, row: report.Row) -> Result:

@@ -12,6 +12,7 @@ DEPTH_LIMIT = 2.0  # a list's page 2000 or last page ≤ 2× its first page
 COCKPIT_LIMIT = 5.0  # any page ≤ 5× /stats in the same run, same role, same registry
 GUIDE_SECONDS = 0.300  # a guide on this 2-core machine, not a target: every page ≤ 300 ms at 1.35M
 COCKPIT = "/stats"  # the page every other one is compared with
+ENGINES_LIMIT = 1.0  # the issue's item 3: every page on PostgreSQL as fast as on SQLite, or faster
 SECTION_HEADING = "## pages — the [City scale] issue's page table"
 
 
@@ -162,6 +163,39 @@ def summary(rows: list[Row]) -> str:
     guide = [row for row in timed if row.over_guide]
     return (f"{len(timed)} pages timed ({len(rows) - len(timed)} not: see the table); {len(missed)} miss a "
             f"target, {len(guide)} take more than {GUIDE_SECONDS * 1e3:.0f} ms at the larger size.")
+
+
+def engines_table(keys: list[PageKey], sizes: tuple[int, int], sqlite: tuple[dict, dict],
+                  postgresql: tuple[dict, dict]) -> str:
+    """Each page timed on both engines, at both sizes: PostgreSQL's median ÷ SQLite's (item 3's ≤ 1×)."""
+    heads = " | ".join(f"{persons(size)} {name}" for size in sizes
+                       for name in ("SQLite", "PostgreSQL", "PostgreSQL÷SQLite")) + f" (≤ {ENGINES_LIMIT:g}×)"
+    lines = [f"| page | role | {heads} |", "|---|---|" + "---:|" * 6]
+    for key in keys:
+        cells = []
+        for ours, theirs in zip(sqlite, postgresql):
+            lite, pg = ours.get(key), theirs.get(key)
+            cells += [ms(lite.median) if lite else "—", ms(pg.median) if pg else "—",
+                      _figure(ratio(pg, lite), ENGINES_LIMIT)]
+        if any(cell not in ("—", "") for cell in cells):
+            lines.append(f"| {key.label} | {key.role} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def engines_summary(keys: list[PageKey], sqlite: dict, postgresql: dict) -> str:
+    """How many pages PostgreSQL serves as fast as SQLite at one size, and the spread of the ratios."""
+    ratios = sorted(((value, key) for key in keys
+                     if (value := ratio(postgresql.get(key), sqlite.get(key))) is not None),
+                    key=lambda pair: pair[0])
+    if not ratios:
+        return "No page was timed on both engines."
+    slower = [value for value, _key in ratios if value > ENGINES_LIMIT]
+    worst, worst_key = ratios[-1]
+    pages = f"{len(ratios)} page{'s' if len(ratios) != 1 else ''}"
+    return (f"{pages} timed on both engines: PostgreSQL as fast or faster on {len(ratios) - len(slower)}, "
+            f"slower on {len(slower)}; PostgreSQL÷SQLite from "
+            f"{ratios[0][0]:.2f}× to {worst:.2f}× ({worst_key.label} · {worst_key.role}), median "
+            f"{median(value for value, _key in ratios):.2f}×.")
 
 
 # --- the docs section -------------------------------------------------------------------------------------
