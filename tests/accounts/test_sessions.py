@@ -102,3 +102,13 @@ def test_a_session_ends_after_its_lifetime(client, login, make_user, clock):
     assert client.get("/dashboard").status_code == 200
     clock.advance(seconds=120)
     assert signed_out(client.get("/dashboard"))
+
+
+def test_a_signed_in_request_reads_its_session_and_user_in_one_statement(login, make_user):
+    from tests.test_list_plans import recorded
+
+    client = login(make_user(Role.ADMIN))
+    with recorded() as statements:
+        assert client.get("/dashboard").status_code == 200
+    reads = [sql for sql, _parameters in statements if "FROM user_sessions" in sql or "FROM users" in sql]
+    assert len(reads) == 1 and "JOIN users" in reads[0]
