@@ -45,6 +45,10 @@ class Subjects:
     person_name: str
     document_type: str
     document_number: str
+    # Searched for too: a holder's name of two characters (more than half the demo's names), which no trigram
+    # index answers, and one of three or more, which the trigram indexes do (registry/people/name_search.py).
+    short_name: str
+    long_name: str
 
 
 def with_page(path: str, number: int) -> str:
@@ -83,8 +87,25 @@ def subjects() -> Subjects:
     if class_id is None or batch_id is None:
         raise LookupError(f"no class or batch in county {COUNTY_CODE}")
     class_name = db.session.get(TrainingClass, class_id).name
+    short_name, long_name = (_holder_name(length) for length in (sa.func.length(Person.name) == 2,
+                                                                  sa.func.length(Person.name) >= 3))
     return Subjects(class_id, class_name, batch_id, certificate.id, certificate.number, person.id,
-                    person.name, person.document_type.value, protector().decrypt(person.document_cipher))
+                    person.name, person.document_type.value, protector().decrypt(person.document_cipher),
+                    short_name, long_name)
+
+
+def _holder_name(length: sa.ColumnElement[bool]) -> str:
+    """The name of the county's newest valid certificate's holder among those whose name has this length."""
+    from registry.certificates.models import Certificate, CertificateStatus
+    from registry.people.models import Person
+
+    name = db.session.scalar(
+        sa.select(Person.name).join(Certificate, Certificate.person_id == Person.id)
+        .where(Person.county_code == COUNTY_CODE, Certificate.status == CertificateStatus.VALID, length)
+        .order_by(Certificate.id.desc()).limit(1))
+    if name is None:
+        raise LookupError(f"no holder in county {COUNTY_CODE} with a name of that length")
+    return name
 
 
 def pages(found: Subjects) -> list[Page]:
@@ -118,9 +139,10 @@ def pages(found: Subjects) -> list[Page]:
                         background=True),
                    Page(f"{path}.xlsx {COUNTY_NAME}", f"{path}?{county}&format=xlsx", BOTH, "", XLSX,
                         background=True)]
-    listed += [Page("/people by name", f"/people?{urlencode({'q': found.person_name})}", BOTH, "人员查询",
-                    is_list=True, expect=(found.person_name,)),
-               Page("/people by ID number", "/people", BOTH, "人员查询",
+    listed += [Page(f"/people by name ({length})", f"/people?{urlencode({'q': name})}", BOTH, "人员查询",
+                    is_list=True, expect=(name,))
+               for length, name in (("3+ characters", found.long_name), ("2 characters", found.short_name))]
+    listed += [Page("/people by ID number", "/people", BOTH, "人员查询",
                     form={"q": found.document_number, "document_type": found.document_type},
                     expect=(found.person_name,))]
     for path, title, roles in (("/training/classes", "培训班", BOTH), ("/training/trainees", "学员", BOTH),
