@@ -88,7 +88,8 @@ def _reset_postgres(app) -> None:
     """Empty the tables the test may write, keeping the seeded reference data."""
     from registry.reference.seeding import seed_reference_data
 
-    tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+    # With persons, the names' pieces its triggers keep (0033): TRUNCATE fires no row trigger.
+    tables = ", ".join([table.name for table in db.metadata.sorted_tables] + ["person_name_pairs"])
     # The audit log refuses TRUNCATE (a trigger); the test superuser steps past it for this statement only.
     db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

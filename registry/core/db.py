@@ -112,9 +112,10 @@ def commit_with_retry(work, attempts: int = 10):
     raise AssertionError("unreachable")
 
 
-# Tables a migration makes that no model declares: SQLite's full-text index of names (0027) and the shadow
-# tables FTS5 keeps it in (persons_name_trigrams_data, _idx, _docsize, _config).
-UNMODELLED_TABLES = ("persons_name_trigrams",)
+# Tables a migration makes that no model declares, kept by triggers on persons: SQLite's full-text index of
+# names (0027) and the shadow tables FTS5 keeps it in (persons_name_trigrams_data, _idx, _docsize, _config);
+# the names' two-character pieces and the positions they are cut at (0033).
+UNMODELLED_TABLES = ("persons_name_trigrams", "person_name_pairs", "name_positions")
 
 
 def declared_for(dialect_name: str):

@@ -72,3 +72,37 @@ def test_sqlite_searches_three_characters_in_its_trigram_table(people):
     sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
     plan = " / ".join(row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "persons_name_trigrams VIRTUAL TABLE" in plan and "SCAN persons USING" not in plan, plan
+
+
+def pairs_agree_with_names() -> None:
+    """The two-character pieces kept by the triggers are exactly those of the names now in persons."""
+    kept = set(db.session.execute(sa.text("SELECT pair, person_id FROM person_name_pairs")).tuples())
+    expected = {(name[start:start + 2].lower(), person_id)
+                for person_id, name in db.session.execute(sa.select(Person.id, Person.name))
+                for start in range(len(name) - 1)}
+    assert kept == expected
+
+
+def test_two_characters_are_kept_as_pieces_through_renames_and_deletions(people):
+    pairs_agree_with_names()
+    person = db.session.scalar(sa.select(Person).where(Person.name == "王卫东"))
+    person.name = "赵卫国"
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("卫国")))) == {"赵卫国"}
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("王卫")))) == {"王卫"}
+    db.session.execute(sa.delete(Person).where(Person.name == "李卫东"))
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Person.name).where(name_contains("卫东")))) == {"卫东_1"}
+    pairs_agree_with_names()
+
+
+def test_two_characters_are_looked_up_among_the_pieces_not_by_reading_every_name(people):
+    statement = sa.select(sa.func.count()).select_from(Person).where(name_contains("卫东"))
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    if db.engine.dialect.name == "sqlite":
+        plan = " / ".join(row[-1] for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "SEARCH person_name_pairs USING PRIMARY KEY (pair=?)" in plan, plan
+        assert "SCAN persons" not in plan, plan
+    else:
+        plan = every_plan_but_a_sequential_scan(name_contains("卫东"))
+        assert "pk_person_name_pairs" in plan, plan
