@@ -76,7 +76,8 @@ def test_sqlite_searches_three_characters_in_its_trigram_table(people):
 
 def pairs_agree_with_names() -> None:
     """The two-character pieces kept by the triggers are exactly those of the names now in persons."""
-    kept = set(db.session.execute(sa.text("SELECT pair, person_id FROM person_name_pairs")).tuples())
+    rows = db.session.execute(sa.text("SELECT pair, person_id FROM person_name_pairs"))
+    kept = {(pair, person_id) for pair, person_id in rows}
     expected = {(name[start:start + 2].lower(), person_id)
                 for person_id, name in db.session.execute(sa.select(Person.id, Person.name))
                 for start in range(len(name) - 1)}
