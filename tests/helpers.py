@@ -2,6 +2,7 @@
 spreadsheets to upload, and an import job's commit and error rows."""
 import io
 import re
+from contextlib import contextmanager
 from datetime import date
 
 import openpyxl
@@ -23,6 +24,21 @@ def resident_id(number: int, born: str | date = "19900101", area: str = "410221"
 def count(model, *where) -> int:
     """Rows of a model (or table), optionally only those matching `where`."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+@contextmanager
+def recorded():
+    """The (statement, parameters) sent to the database while the block runs."""
+    statements = []
+
+    def before(_connection, _cursor, statement, parameters, _context, _executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def xlsx_bytes(rows, header) -> bytes:

@@ -2,7 +2,6 @@
 engines, whatever the page number; a county's certificate scope reads the counties stored on the
 certificate, which every way of writing a certificate fills."""
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -13,22 +12,9 @@ from registry.certificates.models import Certificate
 from registry.certificates.operations import correct_certificate, issue_batch
 from registry.core.db import db
 from registry.core.roles import Role
+from tests.helpers import recorded
 
 WELDER = "6-18-02-04"
-
-
-@contextmanager
-def recorded():
-    statements = []
-
-    def before(_connection, _cursor, statement, parameters, _context, _executemany):
-        statements.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def id_queries(client, path: str, table: str) -> list[tuple[str, object]]:
@@ -175,6 +161,32 @@ def test_other_lists_walk_their_order_index(certificates, make_class, make_perso
              "audit": "audit_events"}[path.split("?")[0].rsplit("/", 1)[1]]
     for sql, parameters in id_queries(admin, path, table):
         assert_ordered_by_index(plan(sql, parameters), index)
+
+
+@pytest.mark.parametrize("path, table", [
+    ("/certificates", "certificates"), ("/training/classes", "training_classes"),
+    ("/training/trainees", "enrollments"), ("/assessment/batches", "assessment_batches"),
+    ("/admin/agencies", "agencies"), ("/admin/institutions", "training_institutions"), ("/people?q=学员", "persons"),
+])
+def test_a_list_loads_its_rows_with_what_they_show_in_one_statement(
+        certificates, make_class, make_person, make_user, login, path, table):
+    """One round trip for the page's rows and the holder, agency, class or county each row shows; the eager
+    loads join nothing into the statements that find the page's ids."""
+    from registry.training.operations import enroll_person
+    enroll_person(None, make_class(), make_person())  # named 学员…, as every test person
+    db.session.commit()
+    admin = login(make_user(Role.ADMIN))
+    with recorded() as statements:
+        assert admin.get(path).status_code == 200
+    ids = [sql for sql, _parameters in statements if sql.startswith(f"SELECT {table}.id \nFROM")]
+    assert ids and not any("JOIN" in sql for sql in ids), ids
+    # The rows are loaded by their ids (a batch's tallies are counted apart, for the page's batches).
+    rows = [sql for sql, _parameters in statements
+            if f"{table}.id IN (" in sql and "LIMIT" not in sql and "count(" not in sql]
+    assert len(rows) == 1, rows
+    related = [sql for sql, _parameters in statements
+               if (found := re.search(r"WHERE (\w+)\.(?:id|code|key) IN \(", sql)) and found[1] != table]
+    assert not related, related
 
 
 def test_a_county_trainee_list_walks_its_stored_county_index(make_class, make_person, make_user, login):

@@ -39,10 +39,12 @@ def live_session(key: str | None) -> UserSession | None:
     """The session this cookie key belongs to, if it still counts (not ended, not expired, its user active)."""
     if not key:
         return None
-    # Its user comes in the same statement: every signed-in request asks for both, and on PostgreSQL each
-    # statement is a round trip (docs/BENCHMARKS.md, PostgreSQL beside SQLite).
+    # Its user, and the county, agency or institution every page names as the user's scope, come in the same
+    # statement: on PostgreSQL each statement is a round trip (docs/BENCHMARKS.md, PostgreSQL beside SQLite).
+    user = joinedload(UserSession.user)
+    scope = (user.joinedload(User.county), user.joinedload(User.agency), user.joinedload(User.institution))
     user_session = db.session.scalar(sa.select(UserSession).where(UserSession.key_sha256 == _digest(key))
-                                     .options(joinedload(UserSession.user)))
+                                     .options(*scope))
     if user_session is None or as_utc(user_session.created_at) + SESSION_LIFETIME <= utcnow():
         return None
     return user_session if user_session.user.is_active else None

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from registry.core.access import roles_required
 from registry.core.roles import Role
@@ -55,8 +55,8 @@ def batch_tallies() -> dict[str, sa.Label]:
 COLUMNS = {"id": AssessmentBatch.id, "assessed_on": AssessmentBatch.assessed_on,
            "level": AssessmentBatch.level, "status": AssessmentBatch.status,
            "candidates": _per_batch("candidates", AssessmentResult.id, RESULTS)}
-BATCH_LOADS = (selectinload(AssessmentBatch.agency), selectinload(AssessmentBatch.occupation),
-               selectinload(AssessmentBatch.county))
+BATCH_LOADS = (joinedload(AssessmentBatch.agency), joinedload(AssessmentBatch.occupation),
+               joinedload(AssessmentBatch.county))
 BATCH_HEADERS = ["批次编号", "评价机构", "职业编码", "职业", "工种/职业方向", "等级", "认定日期", "结束日期", "认定地点",
                  "关联培训班编号", "状态", "考生人数", "合格人数", "已发证数"]
 
@@ -71,7 +71,7 @@ def list_batches():
     if fmt := arguments.export_format():
         rows = _batch_rows(sorted_statement(statement, COLUMNS, "assessed_on", AssessmentBatch.id, newest_first=True))
         return send_export("认定批次", BATCH_HEADERS, rows, "assessment_list", fmt)
-    page, sorting = paginate(statement.options(*BATCH_LOADS), COLUMNS, default="assessed_on", newest_first=True)
+    page, sorting = paginate(statement, COLUMNS, default="assessed_on", newest_first=True, loads=BATCH_LOADS)
     on_page = AssessmentBatch.id.in_([batch.id for batch in page.items])
     tallies = {row.id: row for row in db.session.execute(sa.select(AssessmentBatch.id, *batch_tallies().values())
                                                          .where(on_page))}

@@ -71,10 +71,12 @@ class IndexedPagination(Pagination):
 
 def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bool = False,
              rows: sa.Select | None = None, parts: list[sa.ColumnElement[bool]] | None = None,
+             loads: tuple = (),
              ) -> tuple[Pagination, Sorting]:
-    """One page of `statement` (a select of one entity with its scope, filters and eager loads) in the
-    requested order; the eager loads run for the page's rows only. `rows` (default: the statement) is what
-    the page's rows are loaded with, when they need joins that finding them does not.
+    """One page of `statement` (a select of one entity with its scope and filters) in the requested order.
+    `rows` (default: the statement) is what the page's rows are loaded with, when they need joins that
+    finding them does not; `loads` are their eager loads, given apart so that no join they add reaches the
+    statements that find and count the page's ids.
 
     `parts`, when given, are disjoint conditions whose union is the scope, left out of `statement`: a scope
     that is an OR of two indexed columns (a county's certificates: its holders', and those assessed there of
@@ -98,7 +100,7 @@ def paginate(statement: sa.Select, columns: dict, default: str, newest_first: bo
         page=arguments.integer("page", 1),
         per_page=arguments.integer("per_page", current_app.config["PER_PAGE"], maximum=MAX_PER_PAGE),
         max_per_page=MAX_PER_PAGE, error_out=False,
-        walk=walk, counted=counted, key=key, rows=statement if rows is None else rows,
+        walk=walk, counted=counted, key=key, rows=(statement if rows is None else rows).options(*loads),
     )
     return page, sorting
 

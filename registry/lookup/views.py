@@ -6,7 +6,7 @@ The blueprint keeps the name "people", so the endpoints (people.search, people.p
 import sqlalchemy as sa
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from registry.core.access import admin_required, roles_required
 from registry.core.roles import Role
@@ -42,8 +42,8 @@ def search():
         return redirect(url_for("people.search", q=wanted.name))
     page = sorting = None
     if wanted is not None:
-        statement = _matching(wanted).options(selectinload(Person.county))
-        page, sorting = paginate(statement, SEARCH_COLUMNS, default="name")
+        page, sorting = paginate(_matching(wanted), SEARCH_COLUMNS, default="name",
+                                 loads=(joinedload(Person.county),))
     masked = None
     if wanted is not None and wanted.number is not None:
         # A number that was looked up is not echoed back in plain text; the page names it masked.

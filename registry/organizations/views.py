@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.core.access import admin_required
 from registry.core import arguments
@@ -31,7 +31,7 @@ AGENCY_TARGET_FALLBACK = 150
 @bp.get("/admin/agencies")
 @admin_required
 def list_agencies():
-    statement = sa.select(Agency).options(selectinload(Agency.county), selectinload(Agency.scopes))
+    statement = sa.select(Agency)
     if query := arguments.text("q", max_length=100):
         statement = statement.where(sa.or_(Agency.name.contains(query, autoescape=True),
                                            Agency.filing_number.contains(query, autoescape=True)))
@@ -40,7 +40,8 @@ def list_agencies():
     if county := arguments.text("county", max_length=12):
         statement = statement.where(Agency.county_code == county)
     columns = {"name": Agency.name, "filed_on": Agency.filed_on, "status": Agency.status}
-    page, sorting = paginate(statement, columns, default="name")
+    page, sorting = paginate(statement, columns, default="name",
+                             loads=(joinedload(Agency.county), selectinload(Agency.scopes)))
     active, target = _agency_progress()
     return render_template("organizations/agencies.html", page=page, sorting=sorting, statuses=AgencyStatus,
                            counties=county_choices(), active_agencies=active, agency_target=target)
@@ -184,7 +185,7 @@ def _agency_progress() -> tuple[int, int]:
 @bp.get("/admin/institutions")
 @admin_required
 def list_institutions():
-    statement = sa.select(TrainingInstitution).options(selectinload(TrainingInstitution.county))
+    statement = sa.select(TrainingInstitution)
     if query := arguments.text("q", max_length=100):
         statement = statement.where(sa.or_(
             TrainingInstitution.name.contains(query, autoescape=True),
@@ -196,7 +197,8 @@ def list_institutions():
         statement = statement.where(TrainingInstitution.county_code == county)
     columns = {"name": TrainingInstitution.name, "kind": TrainingInstitution.kind,
                "county": TrainingInstitution.county_code, "created_at": TrainingInstitution.created_at}
-    page, sorting = paginate(statement, columns, default="name")
+    page, sorting = paginate(statement, columns, default="name",
+                             loads=(joinedload(TrainingInstitution.county),))
     return render_template("organizations/institutions.html", page=page, sorting=sorting,
                            kinds=InstitutionKind, counties=county_choices())
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from registry.core.db import db, is_unconditional
 from registry.organizations.models import TrainingInstitution
@@ -146,12 +146,13 @@ def class_choices(scope: sa.ColumnElement[bool], search: str | None = None, numb
 
 # --- exports: exactly the rows of the filtered list, with the headers the page shows -----------------------
 
-CLASS_LOADS = (selectinload(TrainingClass.institution), selectinload(TrainingClass.occupation),
-               selectinload(TrainingClass.program), selectinload(TrainingClass.county))
+# What each row shows of its relations, joined into the rows' own statement: one round trip for the page.
+CLASS_LOADS = (joinedload(TrainingClass.institution), joinedload(TrainingClass.occupation),
+               joinedload(TrainingClass.program), joinedload(TrainingClass.county))
 _CLASS = contains_eager(Enrollment.training_class)
-TRAINEE_LOADS = (contains_eager(Enrollment.person).selectinload(Person.county),
-                 _CLASS.selectinload(TrainingClass.institution),
-                 _CLASS.selectinload(TrainingClass.occupation), _CLASS.selectinload(TrainingClass.county))
+TRAINEE_LOADS = (contains_eager(Enrollment.person).joinedload(Person.county),
+                 _CLASS.joinedload(TrainingClass.institution),
+                 _CLASS.joinedload(TrainingClass.occupation), _CLASS.joinedload(TrainingClass.county))
 CLASS_HEADERS = ["编号", "班级名称", "培训机构", "职业编码", "职业", "工种/职业方向", "目标等级", "培训类型", "专项工程",
                  "补贴性培训", "计划学时", "开始日期", "结束日期", "培训地点", "状态", "学员人数", "已结业人数"]
 # The plain document number never leaves the registry in a list: only its masked form.

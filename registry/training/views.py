@@ -42,7 +42,8 @@ def list_classes():
     if fmt := arguments.export_format():
         rows = queries.class_export_rows(sorted_statement(statement, columns, "starts_on", TrainingClass.id, newest_first=True))
         return send_export("培训班", queries.CLASS_HEADERS, rows, "training_list", fmt)
-    page, sorting = paginate(statement.options(*queries.CLASS_LOADS), columns, default="starts_on", newest_first=True)
+    page, sorting = paginate(statement, columns, default="starts_on", newest_first=True,
+                             loads=queries.CLASS_LOADS)
     tallies = queries.trainee_tallies([training_class.id for training_class in page.items])
     return render_template("training/classes.html", page=page, sorting=sorting, form=form, tallies=tallies,
                            can_create=may_create(current_user))

@@ -14,7 +14,7 @@ from registry.core.roles import Role
 from registry.people.models import Person
 from registry.training.models import Enrollment
 from registry.training.operations import enroll_person
-from tests.test_list_plans import recorded
+from tests.helpers import recorded
 
 
 def assert_counts_kept() -> None:
