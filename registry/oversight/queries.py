@@ -25,18 +25,19 @@ def open_work(user) -> tuple[list[OpenWork], list[OpenWork]]:
     audit_scope = SamplingAudit.county_code == user.county_code if user.role is Role.COUNTY else sa.true()
     counties: dict[str, OpenWork] = {}
     agencies: dict[int, OpenWork] = {}
-    names = dict(db.session.execute(sa.select(Agency.id, Agency.name)).all())
-    for county, agency, number in db.session.execute(
-            sa.select(SignalInstance.county_code, SignalInstance.agency_id, sa.func.count())
-            .where(OPEN_SIGNAL, signal_scope).group_by(SignalInstance.county_code, SignalInstance.agency_id)):
+    for county, agency, name, number in db.session.execute(
+            sa.select(SignalInstance.county_code, SignalInstance.agency_id, Agency.name, sa.func.count())
+            .outerjoin(Agency, Agency.id == SignalInstance.agency_id).where(OPEN_SIGNAL, signal_scope)
+            .group_by(SignalInstance.county_code, SignalInstance.agency_id, Agency.name)):
         counties.setdefault(county or "—", OpenWork(county or "—")).signals += number
         if agency:
-            agencies.setdefault(agency, OpenWork(names[agency])).signals += number
-    for county, agency, number in db.session.execute(
-            sa.select(SamplingAudit.county_code, SamplingAudit.agency_id, sa.func.count())
+            agencies.setdefault(agency, OpenWork(name)).signals += number
+    for county, agency, name, number in db.session.execute(
+            sa.select(SamplingAudit.county_code, SamplingAudit.agency_id, Agency.name, sa.func.count())
+            .join(Agency, Agency.id == SamplingAudit.agency_id)
             .where(SamplingAudit.status == AuditStatus.OPEN, audit_scope)
-            .group_by(SamplingAudit.county_code, SamplingAudit.agency_id)):
+            .group_by(SamplingAudit.county_code, SamplingAudit.agency_id, Agency.name)):
         counties.setdefault(county or "全市", OpenWork(county or "全市")).audits += number
-        agencies.setdefault(agency, OpenWork(names[agency])).audits += number
+        agencies.setdefault(agency, OpenWork(name)).audits += number
     by_load = lambda row: (-(row.signals + row.audits), row.label)  # noqa: E731
     return sorted(counties.values(), key=by_load), sorted(agencies.values(), key=by_load)

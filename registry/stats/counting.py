@@ -57,9 +57,10 @@ def _labelled(value: str) -> str:
     return "、".join(labels({CertificateKind(name) for name in value.split(",") if name}))
 
 
-def is_recounting() -> bool:
-    """Whether the recount for the current choice is still queued or running."""
-    return recount_totals.is_claimed(_value(counted_kinds()))
+def is_recounting(counted: Collection[CertificateKind]) -> bool:
+    """Whether the recount for the current choice (`counted`, as the caller read it) is still queued or
+    running."""
+    return recount_totals.is_claimed(_value(counted))
 
 
 def _give_up(value: str, reason: str) -> None:

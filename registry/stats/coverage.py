@@ -73,10 +73,11 @@ def coverage(as_of: date, county_codes: list[str] | None = None) -> tuple[Covera
 
 
 def _sums(as_of: date) -> dict[str, dict[str, int]]:
-    """Whole months before as_of's month from the month totals, the rest of the way from the day totals."""
+    """Whole months before as_of's month from the month totals, the rest of the way from the day totals: one
+    statement, a county's month row and day row added up here."""
     month_start = as_of.replace(day=1)
     months, days = CoverageMonth.__table__, CoverageDay.__table__
-    sums: dict[str, dict[str, int]] = {}
+    selects = []
     for table, period, condition in ((months, months.c.month, months.c.month < month_start),
                                      (days, days.c.day, days.c.day.between(month_start, as_of))):
         # NEW_SINCE is the first of a month, so it splits month totals cleanly.
@@ -84,11 +85,12 @@ def _sums(as_of: date) -> dict[str, dict[str, int]]:
         columns = [sa.func.sum(table.c[measure]).label(measure) for measure in MEASURES]
         columns += [sa.func.sum(sa.case((recent, table.c[measure]), else_=0)).label(f"{measure}_since_2021")
                     for measure in ("holders", *TRAINING)]
-        rows = db.session.execute(sa.select(table.c.county_code, *columns).where(condition)
-                                  .group_by(table.c.county_code))
-        for row in rows:
-            county = sums.setdefault(row.county_code, Counter())
-            county.update({key: int(value or 0) for key, value in row._mapping.items() if key != "county_code"})
+        statement = sa.select(table.c.county_code, *columns).where(condition)
+        selects.append(statement.group_by(table.c.county_code))
+    sums: dict[str, Counter] = {}
+    for row in db.session.execute(sa.union_all(*selects)):
+        county = sums.setdefault(row.county_code, Counter())
+        county.update({key: int(value or 0) for key, value in row._mapping.items() if key != "county_code"})
     return {code: {key: county[key] for key in (*MEASURES, *(f"{m}_since_2021" for m in ("holders", *TRAINING)))}
             for code, county in sums.items()}
 

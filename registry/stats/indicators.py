@@ -100,8 +100,7 @@ class Scope:
 
 def readings(scope: Scope, as_of: date, deadline: date = trend.DEADLINE) -> dict[str, Reading]:
     """Indicator key → its reading for the scope as of the end of `as_of`, in the plan's order."""
-    now, missing = _values(scope, as_of)
-    before, _ = _values(scope, as_of - timedelta(days=trend.PACE_DAYS))
+    (now, missing), (before, _) = _values(scope, (as_of, as_of - timedelta(days=trend.PACE_DAYS)))
     targets = _targets(scope.code)
     result = {}
     for definition in DEFINITIONS:
@@ -116,10 +115,22 @@ def readings(scope: Scope, as_of: date, deadline: date = trend.DEADLINE) -> dict
     return result
 
 
-def _values(scope: Scope, as_of: date) -> tuple[dict[str, int | None], dict[str, str]]:
+Values = tuple[dict[str, int | None], dict[str, str]]
+
+
+def _values(scope: Scope, days: tuple[date, ...]) -> list[Values]:
+    """Each day's values and why any is missing. Each statement answers every day at once: on PostgreSQL a
+    page's cost is mostly its number of statements (docs/BENCHMARKS.md)."""
     codes = scope.county_codes
-    stock = _sums(codes, None, as_of)
-    recent = _sums(codes, NEW_SINCE, as_of)
+    sums = _sums_over(codes, [window for day in days for window in ((None, day), (NEW_SINCE, day))])
+    agencies = active_agencies(codes, days)
+    employment = employed_persons(scope, {day.year for day in days})
+    return [_day_values(codes is None, sums[2 * index], sums[2 * index + 1], agencies[index],
+                        employment[day.year]) for index, day in enumerate(days)]
+
+
+def _day_values(city: bool, stock: Counter, recent: Counter, agencies: int,
+                employment: tuple[int | None, str]) -> Values:
     values: dict[str, int | None] = {
         "skilled_holders_total": stock["holders"],
         "skilled_workers_total": stock["level_5"],
@@ -130,12 +141,12 @@ def _values(scope: Scope, as_of: date) -> tuple[dict[str, int | None], dict[str,
         "vocational_training_sessions": recent["enrolments"],
         "subsidized_training": recent["subsidised_enrolments"],
         # A person trained in two counties is one in each county and one in the city.
-        "rural_training": stock["rural_trained" if codes is not None else "rural_trained_once"],
+        "rural_training": stock["rural_trained_once" if city else "rural_trained"],
         "new_apprenticeship": recent["apprentice_enrolments"],
-        "recognition_agencies": active_agencies(codes, as_of),
+        "recognition_agencies": agencies,
     }
     missing = dict(NO_SOURCE)
-    employed, why = employed_persons(scope, as_of.year)
+    employed, why = employment
     for key, numerator in (("holder_rate_of_employed", stock["holders"]),
                            ("skilled_share_of_employed", stock["level_5"])):
         values[key] = _rate(numerator, employed)
@@ -154,49 +165,70 @@ def _rate(numerator: int, denominator: int | None) -> int | None:
 
 
 def _sums(codes: list[str] | None, since: date | None, until: date) -> Counter:
-    """Every kept measure added from `since` (the first of a month, or the beginning) to the end of `until`:
-    whole months from the month totals, the days of until's own month from the day totals."""
-    sums: Counter = Counter()
-    if since is not None and until < since:
-        return sums
-    month_start = until.replace(day=1)
+    """Every kept measure added from `since` (the first of a month, or the beginning) to the end of
+    `until`."""
+    return _sums_over(codes, [(since, until)])[0]
+
+
+def _sums_over(codes: list[str] | None, windows: list[tuple[date | None, date]]) -> list[Counter]:
+    """Each window's sums, (since, until) as in _sums, from one statement: whole months from the month totals,
+    the days of until's own month from the day totals, each select's row labelled with its window."""
     months, days = CoverageMonth.__table__, CoverageDay.__table__
-    for table, period, condition in ((months, months.c.month, months.c.month < month_start),
-                                     (days, days.c.day, days.c.day.between(month_start, until))):
-        statement = sa.select(*[sa.func.sum(table.c[measure]).label(measure) for measure in MEASURES]).where(condition)
-        if since is not None:
-            statement = statement.where(period >= since)
-        if codes is not None:
-            statement = statement.where(table.c.county_code.in_(codes))
-        row = db.session.execute(statement).one()
-        sums.update({key: int(value or 0) for key, value in row._mapping.items()})
+    selects = []
+    for index, (since, until) in enumerate(windows):
+        if since is not None and until < since:
+            continue  # nothing added yet: the window's sums stay empty
+        month_start = until.replace(day=1)
+        for table, period, condition in ((months, months.c.month, months.c.month < month_start),
+                                         (days, days.c.day, days.c.day.between(month_start, until))):
+            statement = sa.select(sa.literal_column(str(index)).label("window_index"),
+                                  *[sa.func.sum(table.c[measure]).label(measure) for measure in MEASURES])
+            statement = statement.where(condition)
+            if since is not None:
+                statement = statement.where(period >= since)
+            if codes is not None:
+                statement = statement.where(table.c.county_code.in_(codes))
+            selects.append(statement)
+    sums = [Counter() for _ in windows]
+    if selects:
+        for row in db.session.execute(sa.union_all(*selects)):
+            sums[row.window_index].update({measure: int(row._mapping[measure] or 0) for measure in MEASURES})
     return sums
 
 
-def active_agencies(codes: list[str] | None, as_of: date) -> int:
-    statement = sa.select(sa.func.count(Agency.id)).where(Agency.filed_on <= as_of,
-                                                          Agency.status == AgencyStatus.ACTIVE)
+def active_agencies(codes: list[str] | None, days: tuple[date, ...]) -> list[int]:
+    """Active agencies filed by the end of each day, counted in one statement."""
+    statement = sa.select(*[sa.func.count(sa.case((Agency.filed_on <= day, Agency.id))) for day in days])
+    statement = statement.where(Agency.status == AgencyStatus.ACTIVE)
     if codes is not None:
         statement = statement.where(Agency.county_code.in_(codes))
-    return db.session.scalar(statement) or 0
+    return [count or 0 for count in db.session.execute(statement).one()]
 
 
-def employed_persons(scope: Scope, year: int) -> tuple[int | None, str]:
-    """The latest employed-persons figure of the scope for `year` or before; the city adds up its counties
-    when it has no figure of its own. (None, the reason) without one."""
-    rows = db.session.execute(sa.select(CountyEmployment.county_code, CountyEmployment.year,
-                                        CountyEmployment.employed_persons)
-                              .where(CountyEmployment.year <= year).order_by(CountyEmployment.year))
-    latest = {code: persons for code, _year, persons in rows}  # later years overwrite earlier ones
-    if scope.code in latest:
-        return latest[scope.code], ""
-    reason = f"未录入{scope.name}{year}年或之前的从业人员数（管理员在“县区—从业人员数（按年）”页录入，须注明来源）。"
-    if scope.code != CITY_CODE:
-        return None, reason
-    counties = [county.code for county in current_counties()]
-    if counties and all(code in latest for code in counties):
-        return sum(latest[code] for code in counties), ""
-    return None, reason + "全市按各县区之和计算时，须每个县区都已录入。"
+def employed_persons(scope: Scope, years: set[int]) -> dict[int, tuple[int | None, str]]:
+    """Each year → the latest employed-persons figure of the scope for that year or before; the city adds up
+    its counties when it has no figure of its own. (None, the reason) without one."""
+    columns = (CountyEmployment.county_code, CountyEmployment.year, CountyEmployment.employed_persons)
+    statement = sa.select(*columns).where(CountyEmployment.year <= max(years)).order_by(CountyEmployment.year)
+    rows = db.session.execute(statement).all()
+    counties: list[str] | None = None
+    found = {}
+    for year in years:
+        latest = {code: persons for code, row_year, persons in rows if row_year <= year}  # later years win
+        if scope.code in latest:
+            found[year] = latest[scope.code], ""
+            continue
+        reason = f"未录入{scope.name}{year}年或之前的从业人员数（管理员在“县区—从业人员数（按年）”页录入，须注明来源）。"
+        if scope.code != CITY_CODE:
+            found[year] = None, reason
+            continue
+        if counties is None:
+            counties = [county.code for county in current_counties()]
+        if counties and all(code in latest for code in counties):
+            found[year] = sum(latest[code] for code in counties), ""
+        else:
+            found[year] = None, reason + "全市按各县区之和计算时，须每个县区都已录入。"
+    return found
 
 
 def _targets(code: str) -> dict[str, tuple[int, str]]:

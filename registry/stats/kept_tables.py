@@ -16,7 +16,7 @@ from registry.core.db import db
 from registry.stats import drilldown_tables
 from registry.stats.filters import Filters
 from registry.stats.models import BreakdownDay, BreakdownMonth
-from registry.stats.periods import in_period, monthly_sums, pieces
+from registry.stats.periods import in_period, monthly_sums, pieces, together
 
 LEVELS = range(1, 6)
 MONTH_MEASURES = {"new_holders": "holders", "certificates": "certificates_valid", "enrolments": "enrolments",
@@ -96,13 +96,15 @@ def _by_institution(filters: Filters) -> drilldown_tables.Table:
 def breakdown_sums(dimension: str, measures: list[str], filters: Filters) -> dict[str, Counter]:
     """Each value's sums of the measures over the counties and dates of the filter; values summing to
     nothing left out (as a raw count has no row for them)."""
-    sums: dict[str, Counter] = {}
+    selects = []
     for period, first, last in pieces(filters.date_from, filters.date_to):
         table = (BreakdownMonth if period == "month" else BreakdownDay).__table__
         statement = sa.select(table.c.value, *[sa.func.sum(table.c[measure]).label(measure) for measure in measures])
         statement = in_period(statement.where(table.c.dimension == dimension), table, period,
                               filters.county_codes, first, last)
-        for row in db.session.execute(statement.group_by(table.c.value)):
-            sums.setdefault(row.value, Counter()).update(
-                {measure: int(row._mapping[measure] or 0) for measure in measures})
+        selects.append(statement.group_by(table.c.value))
+    sums: dict[str, Counter] = {}
+    for row in db.session.execute(together(selects)):
+        sums.setdefault(row.value, Counter()).update(
+            {measure: int(row._mapping[measure] or 0) for measure in measures})
     return {value: counts for value, counts in sums.items() if any(counts.values())}

@@ -27,4 +27,4 @@ def counted_kinds_page():
     chosen = ({kind for kind in CertificateKind if kind.value in request.form.getlist(counting.FIELD)}
               if error else counted_kinds())
     return render_template("stats/counted_kinds.html", kinds=list(CertificateKind), chosen=chosen, error=error,
-                           recounting=counting.is_recounting()), 400 if error else 200
+                           recounting=counting.is_recounting(counted_kinds())), 400 if error else 200

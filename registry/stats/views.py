@@ -61,6 +61,7 @@ def cockpit():
               for figure, target, title in TREND_CHARTS]
     county_choices = current_counties() if current_user.role is Role.ADMIN else []  # an official has one
     oversight_counties, oversight_agencies = open_work(current_user)
+    counted = counted_kinds()
     return render_template("stats/cockpit.html", oversight_counties=oversight_counties,
                            oversight_agencies=oversight_agencies, error=None, city=city.figures, city_row=city,
                            counties=rows,
@@ -71,7 +72,7 @@ def cockpit():
                            series=series, charts=charts, deadline=trend.DEADLINE, pace_days=trend.PACE_DAYS,
                            county_choices=county_choices, asked_county=request.args.get("county") or "",
                            baseline_text=indicators.baselines(), target_year=coverage_queries.TARGET_YEAR,
-                           counted_labels=labels(counted_kinds()), recounting=is_recounting())
+                           counted_labels=labels(counted), recounting=is_recounting(counted))
 
 
 @bp.get("/stats/counties.<any(xlsx, csv):file_format>")
