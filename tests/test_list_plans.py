@@ -189,6 +189,20 @@ def test_a_list_loads_its_rows_with_what_they_show_in_one_statement(
     assert not related, related
 
 
+@pytest.mark.parametrize("page", ["class", "batch"])
+def test_a_detail_page_reads_the_relations_it_shows_with_its_record(
+        certificates, make_class, make_user, login, page):
+    path = (f"/training/classes/{make_class().id}" if page == "class"
+            else f"/assessment/batches/{certificates[0].batch_id}")
+    db.session.commit()
+    admin = login(make_user(Role.ADMIN))
+    with recorded() as statements:
+        assert admin.get(path).status_code == 200
+    related = r"WHERE (counties\.code|agencies\.id|occupations\.id|training_institutions\.id) = "
+    by_key = [sql for sql, _parameters in statements if re.search(related, sql)]
+    assert not by_key, by_key
+
+
 def test_a_county_trainee_list_walks_its_stored_county_index(make_class, make_person, make_user, login):
     """The county stored on each enrolment: the page's ids in date order from one index, no probe of the
     county's classes, the total a kept count (#17)."""

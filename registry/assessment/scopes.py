@@ -39,8 +39,9 @@ def check_writable(actor, batch: AssessmentBatch) -> None:
         raise Forbidden("no write access to this assessment batch")
 
 
-def get_batch_or_404(user, batch_id: int, for_write: bool = False) -> AssessmentBatch:
-    batch = db.session.get(AssessmentBatch, batch_id)
+def get_batch_or_404(user, batch_id: int, for_write: bool = False, loads: tuple = ()) -> AssessmentBatch:
+    """As get_class_or_404; `loads`: what the page shows of the batch's relations, read with it."""
+    batch = db.session.get(AssessmentBatch, batch_id, options=loads)
     if batch is None or not may_read(user, batch):
         abort(404)
     if for_write and not may_write(user, batch):

@@ -113,7 +113,7 @@ def edit_batch(batch_id: int):
 @bp.get("/assessment/batches/<int:batch_id>")
 @readers
 def batch_detail(batch_id: int):
-    batch = get_batch_or_404(current_user, batch_id)
+    batch = get_batch_or_404(current_user, batch_id, loads=BATCH_LOADS)
     return _render_detail(batch, _result_form(batch))
 
 

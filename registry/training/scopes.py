@@ -77,9 +77,10 @@ def check_writable(actor, training_class: TrainingClass) -> None:
         raise Forbidden("no write access to this training class")
 
 
-def get_class_or_404(user, class_id: int, for_write: bool = False) -> TrainingClass:
-    """Outside the read scope is 404, so a guessed id reveals nothing; readable but not writable is 403."""
-    training_class = db.session.get(TrainingClass, class_id)
+def get_class_or_404(user, class_id: int, for_write: bool = False, loads: tuple = ()) -> TrainingClass:
+    """Outside the read scope is 404, so a guessed id reveals nothing; readable but not writable is 403.
+    `loads`: what the page shows of the class's relations, read with it."""
+    training_class = db.session.get(TrainingClass, class_id, options=loads)
     if training_class is None or not may_read(user, training_class):
         abort(404)
     if for_write and not may_write(user, training_class):

@@ -68,7 +68,7 @@ def create_class():
 @bp.get("/training/classes/<int:class_id>")
 @readers_only
 def class_detail(class_id: int):
-    training_class = get_class_or_404(current_user, class_id)
+    training_class = get_class_or_404(current_user, class_id, loads=queries.CLASS_LOADS)
     return _render_detail(training_class, _enroll_form(training_class))
 
 
