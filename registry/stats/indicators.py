@@ -165,8 +165,7 @@ def _rate(numerator: int, denominator: int | None) -> int | None:
 
 
 def _sums(codes: list[str] | None, since: date | None, until: date) -> Counter:
-    """Every kept measure added from `since` (the first of a month, or the beginning) to the end of
-    `until`."""
+    """Every kept measure added from `since` (a month's first day, or the start) to the end of `until`."""
     return _sums_over(codes, [(since, until)])[0]
 
 
