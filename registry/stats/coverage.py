@@ -11,6 +11,7 @@ from registry.core.db import db
 from registry.reference.models import CITY_CODE, Indicator, Target
 from registry.reference.queries import current_counties
 from registry.stats.models import MEASURES, CoverageDay, CoverageMonth
+from registry.stats.periods import together
 
 NEW_SINCE = date(2021, 1, 1)  # the plan's period starts here: "new" holders and cumulative training targets
 TARGET_YEAR = 2025
@@ -88,7 +89,7 @@ def _sums(as_of: date) -> dict[str, dict[str, int]]:
         statement = sa.select(table.c.county_code, *columns).where(condition)
         selects.append(statement.group_by(table.c.county_code))
     sums: dict[str, Counter] = {}
-    for row in db.session.execute(sa.union_all(*selects)):
+    for row in db.session.execute(together(selects)):
         county = sums.setdefault(row.county_code, Counter())
         county.update({key: int(value or 0) for key, value in row._mapping.items() if key != "county_code"})
     return {code: {key: county[key] for key in (*MEASURES, *(f"{m}_since_2021" for m in ("holders", *TRAINING)))}

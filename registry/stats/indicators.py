@@ -15,6 +15,7 @@ from registry.reference.queries import current_counties
 from registry.stats import trend
 from registry.stats.coverage import NEW_SINCE, TARGET_YEAR
 from registry.stats.models import MEASURES, CoverageDay, CoverageMonth
+from registry.stats.periods import together
 
 RATE_SCALE = 10_000  # rates are kept in hundredths of a percent, so a projection works in whole numbers
 
@@ -125,8 +126,8 @@ def _values(scope: Scope, days: tuple[date, ...]) -> list[Values]:
     sums = _sums_over(codes, [window for day in days for window in ((None, day), (NEW_SINCE, day))])
     agencies = active_agencies(codes, days)
     employment = employed_persons(scope, {day.year for day in days})
-    return [_day_values(codes is None, sums[2 * index], sums[2 * index + 1], agencies[index],
-                        employment[day.year]) for index, day in enumerate(days)]
+    return [_day_values(codes is None, stock, recent, active, employment[day.year])
+            for day, stock, recent, active in zip(days, sums[0::2], sums[1::2], agencies)]
 
 
 def _day_values(city: bool, stock: Counter, recent: Counter, agencies: int,
@@ -190,7 +191,7 @@ def _sums_over(codes: list[str] | None, windows: list[tuple[date | None, date]])
             selects.append(statement)
     sums = [Counter() for _ in windows]
     if selects:
-        for row in db.session.execute(sa.union_all(*selects)):
+        for row in db.session.execute(together(selects)):
             sums[row.window_index].update({measure: int(row._mapping[measure] or 0) for measure in MEASURES})
     return sums
 
@@ -205,29 +206,28 @@ def active_agencies(codes: list[str] | None, days: tuple[date, ...]) -> list[int
 
 
 def employed_persons(scope: Scope, years: set[int]) -> dict[int, tuple[int | None, str]]:
-    """Each year → the latest employed-persons figure of the scope for that year or before; the city adds up
-    its counties when it has no figure of its own. (None, the reason) without one."""
+    """Each year → the latest employed-persons figure of the scope for that year or before, from one read."""
     columns = (CountyEmployment.county_code, CountyEmployment.year, CountyEmployment.employed_persons)
     statement = sa.select(*columns).where(CountyEmployment.year <= max(years)).order_by(CountyEmployment.year)
     rows = db.session.execute(statement).all()
-    counties: list[str] | None = None
-    found = {}
-    for year in years:
-        latest = {code: persons for code, row_year, persons in rows if row_year <= year}  # later years win
-        if scope.code in latest:
-            found[year] = latest[scope.code], ""
-            continue
-        reason = f"未录入{scope.name}{year}年或之前的从业人员数（管理员在“县区—从业人员数（按年）”页录入，须注明来源）。"
-        if scope.code != CITY_CODE:
-            found[year] = None, reason
-            continue
-        if counties is None:
-            counties = [county.code for county in current_counties()]
-        if counties and all(code in latest for code in counties):
-            found[year] = sum(latest[code] for code in counties), ""
-        else:
-            found[year] = None, reason + "全市按各县区之和计算时，须每个县区都已录入。"
-    return found
+
+    def latest(year: int) -> dict[str, int]:
+        return {code: persons for code, row_year, persons in rows if row_year <= year}  # later years win
+
+    return {year: _employed_in(scope, year, latest(year)) for year in years}
+
+
+def _employed_in(scope: Scope, year: int, latest: dict[str, int]) -> tuple[int | None, str]:
+    """The city adds up its counties when it has no figure of its own. (None, the reason) without one."""
+    if scope.code in latest:
+        return latest[scope.code], ""
+    reason = f"未录入{scope.name}{year}年或之前的从业人员数（管理员在“县区—从业人员数（按年）”页录入，须注明来源）。"
+    if scope.code != CITY_CODE:
+        return None, reason
+    counties = [county.code for county in current_counties()]
+    if counties and all(code in latest for code in counties):
+        return sum(latest[code] for code in counties), ""
+    return None, reason + "全市按各县区之和计算时，须每个县区都已录入。"
 
 
 def _targets(code: str) -> dict[str, tuple[int, str]]:

@@ -24,7 +24,8 @@ def counted_kinds_page():
             db.session.commit()
             flash("持证口径已保存，统计数据正在后台按新口径重新计算。" if changed else "持证口径没有变化。", "success")
             return redirect(url_for("stats.counted_kinds"))
+    counted = counted_kinds()
     chosen = ({kind for kind in CertificateKind if kind.value in request.form.getlist(counting.FIELD)}
-              if error else counted_kinds())
+              if error else counted)
     return render_template("stats/counted_kinds.html", kinds=list(CertificateKind), chosen=chosen, error=error,
-                           recounting=counting.is_recounting(counted_kinds())), 400 if error else 200
+                           recounting=counting.is_recounting(counted)), 400 if error else 200
